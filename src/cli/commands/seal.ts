@@ -1,0 +1,363 @@
+/**
+ * `cloak seal`: kubeseal's command line, flag for flag, so scripts can swap the binary.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { CloakError, UsageError } from '../../common/errors.ts';
+import { expandLists, parseManifests, type ManifestObject } from '../../manifests/decode.ts';
+import { formatObject, formatObjects, toGoJson, type OutputFormat } from '../../manifests/encode.ts';
+import { readCertificateSource } from '../../sealing/cert-source.ts';
+import {
+  DEFAULT_CONTROLLER_NAME,
+  DEFAULT_CONTROLLER_NAMESPACE,
+  fetchCertificate,
+  rotateWithController,
+  verifyWithController,
+  type ControllerRef,
+} from '../../sealing/controller-client.ts';
+import { parseSealingCertificate, type SealingCertificate } from '../../sealing/keys.ts';
+import { parseScope, scopeOf, type Scope } from '../../sealing/scope.ts';
+import {
+  canonicalSealedSecret,
+  mergeSealedSecret,
+  needsNamespace,
+  prepareSecret,
+  readSealedSecret,
+  readSecret,
+  sealRawValue,
+  sealSecret,
+  type SealedSecret,
+} from '../../sealing/sealed-secret.ts';
+import { mergeIntoYaml } from '../../sealing/sealed-secret-yaml.ts';
+import { ClusterAccess } from '../cluster-access.ts';
+import { applyFlagEnvironment, collectList } from '../flag-env.ts';
+import { readInput, readInputFile, readStdin, writeOutput } from '../io.ts';
+import { addKubectlFlags, type KubectlFlagValues } from '../kube-flags.ts';
+import { documentName, parseOutputFormat } from '../output.ts';
+import { unsealToText } from './unseal.ts';
+
+export const FLAG_ENV_PREFIX = 'SEALED_SECRETS';
+const LIST_FLAGS = new Set(['--from-file', '--recovery-private-key']);
+const SECRET_TTY_HINT = 'expecting json/yaml k8s resource in stdin';
+const NO_KUBECONFIG_NAMESPACE =
+  'input secret has no namespace and cannot infer the namespace automatically when no kube config is available';
+
+interface SealFlags extends KubectlFlagValues {
+  cert?: string;
+  controllerNamespace: string;
+  controllerName: string;
+  format: string;
+  sealedSecretFile?: string;
+  secretFile?: string;
+  fetchCert?: boolean;
+  allowEmptyData?: boolean;
+  validate?: boolean;
+  mergeInto?: string;
+  raw?: boolean;
+  name?: string;
+  fromFile?: string[];
+  scope: string;
+  reEncrypt?: boolean;
+  rotate?: boolean;
+  recoveryUnseal?: boolean;
+  recoveryPrivateKey?: string[];
+  version?: boolean;
+}
+
+export function registerSealCommand(program: Command): void {
+  const command = program
+    .command('seal')
+    .summary('seal Secrets into SealedSecrets that only the cluster can open (kubeseal-compatible)')
+    .description(
+      'Reads Secrets (YAML or JSON, several documents allowed) from stdin or --secret-file and writes\n' +
+        "SealedSecrets that the Sealed Secrets controller (Bitnami's or Cloak's) turns back into Secrets.\n" +
+        'Every kubeseal flag works the same way, and each may also be set as SEALED_SECRETS_<FLAG>\n' +
+        '(for example SEALED_SECRETS_CERT=cert.pem).',
+    )
+    .option(
+      '--cert <file|url>',
+      'certificate to seal with: a file, file://, http:// or https:// URL (default: fetch it from the controller)',
+    )
+    .option(
+      '--controller-namespace <namespace>',
+      'namespace of the sealed secrets controller',
+      DEFAULT_CONTROLLER_NAMESPACE,
+    )
+    .option('--controller-name <name>', 'name of the sealed secrets controller', DEFAULT_CONTROLLER_NAME)
+    .option('-o, --format <format>', 'output format: json or yaml', 'json')
+    .option(
+      '-w, --sealed-secret-file <file>',
+      'write the output to this file, atomically (.yaml/.yml selects YAML)',
+    )
+    .option('-f, --secret-file <file>', 'read the input from this file instead of stdin')
+    .option('--fetch-cert', "print the controller's certificate (or the --cert one) and exit")
+    .option('--allow-empty-data', 'allow Secrets without data')
+    .option('--validate', 'ask the controller whether it can unseal the input SealedSecrets')
+    .option(
+      '--merge-into <file>',
+      'seal the input into this SealedSecret file, adding or replacing items in place',
+    )
+    .option('--raw', 'seal one value (stdin or --from-file) and print only its base64')
+    .option('--name <name>', 'name of the sealed secret (required with --raw and strict scope)')
+    .option('--from-file <[key=]path>', '(only with --raw) read the value from this file', collectList)
+    .option('--scope <scope>', 'sealing scope: strict, namespace-wide or cluster-wide', 'strict')
+    .option('--re-encrypt', 'have the controller re-seal the input SealedSecrets with its newest key')
+    .addOption(new Option('--rotate', 'deprecated: use --re-encrypt').hideHelp())
+    .option(
+      '--recovery-unseal',
+      'decrypt SealedSecrets with private keys (disaster recovery; see also cloak unseal)',
+    )
+    .option(
+      '--recovery-private-key <files>',
+      'private key files for --recovery-unseal: PEM keys, key Secrets or a v1.List backup (repeatable, comma-separated)',
+      collectList,
+    )
+    .option('--version', 'print the version and exit');
+  addKubectlFlags(command);
+  command.hook('preAction', (_program, actionCommand) =>
+    applyFlagEnvironment(actionCommand, FLAG_ENV_PREFIX, LIST_FLAGS),
+  );
+  command.action(async (_flags: SealFlags, actionCommand: Command) => {
+    await runSeal(actionCommand.opts<SealFlags>(), {
+      version: program.version() ?? '',
+      formatGiven: actionCommand.getOptionValueSource('format') !== 'default',
+    });
+  });
+}
+
+interface SealContext {
+  version: string;
+  /** -o/--format came from the command line or the environment, not from the default. */
+  formatGiven: boolean;
+}
+
+async function runSeal(flags: SealFlags, context: SealContext): Promise<void> {
+  if (flags.version) {
+    await writeOutput(`cloak seal version: ${context.version}\n`);
+    return;
+  }
+  if (flags.fromFile?.length && !flags.raw) throw new UsageError('--from-file requires --raw');
+  const reEncrypt = Boolean(flags.reEncrypt || flags.rotate);
+  let format = parseOutputFormat(flags.format);
+  // kubeseal re-encrypts in place when given only an input file.
+  const outputFile = flags.sealedSecretFile ?? (reEncrypt ? flags.secretFile : undefined);
+  if (outputFile && /\.ya?ml$/.test(outputFile)) format = 'yaml';
+  const cluster = new ClusterAccess(flags);
+  const controller: ControllerRef = {
+    namespace: flags.controllerNamespace,
+    name: flags.controllerName,
+    timeoutMs: cluster.timeoutMs,
+  };
+
+  if (flags.recoveryUnseal) {
+    const input = await readInput(flags.secretFile, SECRET_TTY_HINT);
+    await writeOutput(await unsealToText(input, flags.recoveryPrivateKey ?? [], format), outputFile);
+    return;
+  }
+  if (flags.recoveryPrivateKey?.length && process.stderr.isTTY) {
+    process.stderr.write(
+      'warning: ignoring --recovery-private-key because unseal command not chosen with --recovery-unseal\n',
+    );
+  }
+  if (flags.validate) {
+    await validate(flags, cluster, controller);
+    return;
+  }
+  if (reEncrypt) {
+    await writeOutput(await reEncryptInput(flags, cluster, controller, format), outputFile);
+    return;
+  }
+
+  const certificateBytes = flags.cert
+    ? await readCertificateSource(flags.cert, cluster.timeoutMs)
+    : await fetchCertificate(await cluster.config(), controller);
+  if (flags.fetchCert) {
+    await writeOutput(certificateBytes, outputFile);
+    return;
+  }
+  const certificate = parseSealingCertificate(
+    certificateBytes,
+    flags.cert ?? 'controller certificate',
+    new Date(),
+  );
+  const scope = parseScope(flags.scope);
+  if (flags.mergeInto !== undefined) {
+    await mergeInto(
+      { ...flags, mergeInto: flags.mergeInto },
+      context.formatGiven,
+      cluster,
+      certificate,
+      scope,
+    );
+    return;
+  }
+  if (flags.raw) {
+    await writeOutput(await sealRaw(flags, cluster, certificate, scope), outputFile);
+    return;
+  }
+  await writeOutput(formatObjects(await sealInput(flags, cluster, certificate, scope), format), outputFile);
+}
+
+async function readObjects(path: string | undefined): Promise<{ objects: ManifestObject[]; source: string }> {
+  const input = await readInput(path, SECRET_TTY_HINT);
+  const objects = expandLists(parseManifests(input.text, input.source), input.source);
+  if (objects.length === 0)
+    throw new CloakError('ERR_NO_INPUT', `${input.source}: the input holds no object`);
+  return { objects, source: input.source };
+}
+
+async function sealInput(
+  flags: SealFlags,
+  cluster: ClusterAccess,
+  certificate: SealingCertificate,
+  scope: Scope,
+  forced?: SealedSecret,
+): Promise<SealedSecret[]> {
+  const { objects, source } = await readObjects(flags.secretFile);
+  const sealed: SealedSecret[] = [];
+  for (const [index, object] of objects.entries()) {
+    const where = documentName(source, index, objects.length);
+    const secret = readSecret(object, where);
+    const prepared = prepareSecret(
+      secret,
+      {
+        name: forced?.metadata.name ?? flags.name,
+        namespace: flags.namespace,
+        forceNamespace: forced?.metadata.namespace,
+        scope: forced ? mergeScope(scope, secret.metadata.annotations, forced) : scope,
+        allowEmptyData: flags.allowEmptyData,
+      },
+      where,
+    );
+    if (needsNamespace(prepared))
+      prepared.metadata.namespace = await cluster.contextNamespace(NO_KUBECONFIG_NAMESPACE);
+    sealed.push(sealSecret(prepared, certificate, where));
+  }
+  return sealed;
+}
+
+/**
+ * Items merged into an existing SealedSecret must open under its label. kubeseal seals them with the input's
+ * own scope, which silently breaks a cluster-wide file merged from a plain Secret; we take the file's scope
+ * unless --scope or the input's annotations choose one.
+ */
+function mergeScope(
+  flagScope: Scope,
+  inputAnnotations: Record<string, string> | undefined,
+  target: SealedSecret,
+): Scope {
+  if (flagScope !== 'strict') return flagScope;
+  const inputScope = scopeOf(inputAnnotations);
+  return inputScope !== 'strict' ? inputScope : scopeOf(target.metadata.annotations);
+}
+
+async function mergeInto(
+  flags: SealFlags & { mergeInto: string },
+  formatGiven: boolean,
+  cluster: ClusterAccess,
+  certificate: SealingCertificate,
+  scope: Scope,
+): Promise<void> {
+  const path = flags.mergeInto;
+  const text = (await readInputFile(path)).toString('utf8');
+  const documents = parseManifests(text, path);
+  if (documents.length !== 1) {
+    throw new CloakError(
+      'ERR_INPUT_PARSE',
+      `${path}: expected exactly one SealedSecret, found ${documents.length} objects`,
+    );
+  }
+  let merged = readSealedSecret(documents[0] as ManifestObject, path);
+  const updates = await sealInput(flags, cluster, certificate, scope, merged);
+  for (const update of updates) merged = mergeSealedSecret(merged, update);
+
+  // Without -o the file keeps its own format (kubeseal would rewrite a YAML file as JSON).
+  const isJsonFile = text.trimStart().startsWith('{');
+  const format: OutputFormat = formatGiven ? parseOutputFormat(flags.format) : isJsonFile ? 'json' : 'yaml';
+  let output: string;
+  if (format === 'yaml' && !isJsonFile) {
+    output = text;
+    for (const update of updates) output = mergeIntoYaml(output, update, path);
+  } else {
+    output = formatObject(canonicalSealedSecret(merged), format);
+  }
+  await writeOutput(output, path);
+}
+
+async function sealRaw(
+  flags: SealFlags,
+  cluster: ClusterAccess,
+  certificate: SealingCertificate,
+  scope: Scope,
+): Promise<string> {
+  let namespace = '';
+  let name = flags.name ?? '';
+  if (scope !== 'cluster-wide') {
+    namespace =
+      flags.namespace ??
+      (await cluster.contextNamespace(`must provide the --namespace flag with --raw and --scope ${scope}`));
+    if (!namespace) throw new UsageError(`must provide the --namespace flag with --raw and --scope ${scope}`);
+    if (!name && scope === 'strict')
+      throw new UsageError('must provide the --name flag with --raw and --scope strict');
+  } else {
+    name = '';
+  }
+  const fromFile = flags.fromFile ?? [];
+  if (fromFile.length > 1)
+    throw new UsageError('must provide only one --from-file when encrypting a single item with --raw');
+  const value = fromFile[0]
+    ? await readInputFile(fromFileValuePath(fromFile[0]))
+    : await readStdin('expecting a secret to encrypt in stdin');
+  return sealRawValue(value, { scope, namespace, name }, certificate);
+}
+
+/** kubectl's --from-file syntax: an optional item name before the first '=' (ignored by --raw). */
+function fromFileValuePath(spec: string): string {
+  const equals = spec.indexOf('=');
+  return equals === -1 ? spec : spec.slice(equals + 1);
+}
+
+async function readSealedSecrets(
+  path: string | undefined,
+): Promise<{ sealed: SealedSecret; where: string }[]> {
+  const { objects, source } = await readObjects(path);
+  return objects.map((object, index) => {
+    const where = documentName(source, index, objects.length);
+    return { sealed: readSealedSecret(object, where), where };
+  });
+}
+
+async function validate(flags: SealFlags, cluster: ClusterAccess, controller: ControllerRef): Promise<void> {
+  const config = await cluster.config();
+  for (const { sealed, where } of await readSealedSecrets(flags.secretFile)) {
+    try {
+      await verifyWithController(config, controller, toGoJson(sealed));
+    } catch (error) {
+      if (error instanceof CloakError && error.code === 'ERR_VERIFY') {
+        throw new CloakError(error.code, `${error.message}: ${where}`);
+      }
+      throw error;
+    }
+  }
+}
+
+async function reEncryptInput(
+  flags: SealFlags,
+  cluster: ClusterAccess,
+  controller: ControllerRef,
+  format: OutputFormat,
+): Promise<string> {
+  const config = await cluster.config();
+  const results: SealedSecret[] = [];
+  for (const { sealed, where } of await readSealedSecrets(flags.secretFile)) {
+    const answer = await rotateWithController(config, controller, toGoJson(sealed));
+    // The controller's answer has no apiVersion/kind; kubeseal adds them and clears server-set fields.
+    const object = { ...answer, apiVersion: sealed.apiVersion, kind: sealed.kind };
+    const rotated = readSealedSecret(object, where);
+    rotated.metadata.creationTimestamp = null;
+    delete rotated.metadata.deletionTimestamp;
+    delete rotated.metadata.generation;
+    results.push(canonicalSealedSecret(rotated));
+  }
+  return formatObjects(results, format);
+}

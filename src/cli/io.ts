@@ -1,0 +1,54 @@
+/** Reading command input and writing command output: stdin or a file in, stdout or an atomic file out. */
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../common/atomic-file.ts';
+import { CloakError } from '../common/errors.ts';
+
+export interface InputText {
+  text: string;
+  /** How to name the input in messages: the file name, or "stdin". */
+  source: string;
+}
+
+export async function readInputFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new CloakError('ERR_READ', `cannot read ${path}: ${describeFsError(error)}`);
+  }
+}
+
+/** The whole of stdin, or of `path` when given. `ttyHint` is printed when stdin is a terminal. */
+export async function readInput(path: string | undefined, ttyHint?: string): Promise<InputText> {
+  if (path && path !== '-') return { text: (await readInputFile(path)).toString('utf8'), source: path };
+  return { text: (await readStdin(ttyHint)).toString('utf8'), source: 'stdin' };
+}
+
+export async function readStdin(ttyHint?: string): Promise<Buffer> {
+  if (process.stdin.isTTY && ttyHint) process.stderr.write(`(tty detected: ${ttyHint})\n`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Writes the complete output to stdout, or atomically to `path` (nothing is written when a command fails). */
+export async function writeOutput(content: string | Uint8Array, path?: string, mode?: number): Promise<void> {
+  if (path && path !== '-') {
+    try {
+      await writeFileAtomic(path, content, mode === undefined ? {} : { mode });
+    } catch (error) {
+      throw new CloakError('ERR_WRITE', `cannot write ${path}: ${describeFsError(error)}`);
+    }
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    process.stdout.write(content, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return error instanceof Error ? error.message : String(error);
+}

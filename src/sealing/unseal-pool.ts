@@ -1,0 +1,102 @@
+/**
+ * A pool of worker threads that open sealed values, so that RSA private-key operations (about 5 ms each for
+ * RSA-4096) use every core and never block the event loop. Each worker receives the keys once, at start.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { SealingKey } from './keys.ts';
+import type { OpenRequest, OpenResult, ValueOpener } from './unseal.ts';
+
+export interface WorkerKey {
+  privateKey: SealingKey['privateKey'];
+  fingerprint: string;
+  createdAt?: number | undefined;
+  source: string;
+}
+
+export interface WorkerBatch {
+  id: number;
+  requests: readonly OpenRequest[];
+}
+
+export interface WorkerReply {
+  id: number;
+  results: OpenResult[];
+}
+
+const WORKER_URL = new URL('./unseal-worker.ts', import.meta.url);
+
+export class UnsealPool implements ValueOpener, AsyncDisposable {
+  readonly size: number;
+  readonly #workers: Worker[];
+  readonly #pending = new Map<
+    number,
+    { resolve: (results: OpenResult[]) => void; reject: (error: Error) => void }
+  >();
+  #nextBatch = 0;
+  #closed = false;
+
+  constructor(keys: readonly SealingKey[], size = availableParallelism()) {
+    this.size = Math.max(1, size);
+    const workerKeys: WorkerKey[] = keys.map((key) => ({
+      privateKey: key.privateKey,
+      fingerprint: key.fingerprint,
+      createdAt: key.createdAt?.getTime(),
+      source: key.source,
+    }));
+    this.#workers = Array.from({ length: this.size }, () => this.#startWorker(workerKeys));
+  }
+
+  #startWorker(keys: WorkerKey[]): Worker {
+    const worker = new Worker(WORKER_URL, { workerData: { keys } });
+    worker.on('message', (reply: WorkerReply) => {
+      const pending = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      pending?.resolve(reply.results);
+    });
+    worker.on('error', (error: Error) => this.#failAll(error));
+    worker.on('exit', (code) => {
+      if (!this.#closed && code !== 0) this.#failAll(new Error(`unseal worker exited with code ${code}`));
+    });
+    return worker;
+  }
+
+  #failAll(error: Error): void {
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+
+  /**
+   * Splits the requests into a few batches per worker (small enough to balance the load, large enough that
+   * messaging costs nothing next to the RSA work) and returns the results in request order.
+   */
+  async open(requests: readonly OpenRequest[]): Promise<OpenResult[]> {
+    if (this.#closed) throw new Error('unseal pool is closed');
+    const batchSize = Math.max(1, Math.ceil(requests.length / (this.size * 4)));
+    const batches: Promise<OpenResult[]>[] = [];
+    for (let start = 0, turn = 0; start < requests.length; start += batchSize, turn++) {
+      const worker = this.#workers[turn % this.size] as Worker;
+      batches.push(this.#send(worker, requests.slice(start, start + batchSize)));
+    }
+    return (await Promise.all(batches)).flat();
+  }
+
+  #send(worker: Worker, requests: readonly OpenRequest[]): Promise<OpenResult[]> {
+    const id = this.#nextBatch++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      const batch: WorkerBatch = { id, requests };
+      worker.postMessage(batch);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#workers.map((worker) => worker.terminate()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Unsealing many SealedSecrets at once: every sealed value of every object becomes one open request, the
+ * requests go to a ValueOpener (in this thread, or a pool of worker threads), and the answers are put back
+ * together per object. No I/O here; the opener decides where the RSA work runs.
+ */
+import { CloakError } from '../common/errors.ts';
+import type { Keyring } from './keyring.ts';
+import type { Secret } from '../kube/objects.ts';
+import {
+  assembleSecret,
+  planUnseal,
+  type ItemFailure,
+  type SealedSecret,
+  type UnsealPlan,
+} from './sealed-secret.ts';
+
+export interface OpenRequest {
+  data: Uint8Array;
+  label: Uint8Array;
+  hint?: string | undefined;
+}
+
+export type OpenResult =
+  { ok: true; plaintext: Uint8Array; fingerprint: string } | { ok: false; noKey: boolean; reason: string };
+
+export interface ValueOpener {
+  open(requests: readonly OpenRequest[]): Promise<OpenResult[]>;
+}
+
+/** Opens values with `keyring` in the calling thread. Used for small batches and inside workers. */
+export function openInThread(keyring: Keyring, request: OpenRequest): OpenResult {
+  try {
+    const opened = keyring.open(request.data, request.label, request.hint);
+    if (opened) return { ok: true, plaintext: opened.plaintext, fingerprint: opened.key.fingerprint };
+    return { ok: false, noKey: true, reason: 'no key could decrypt secret' };
+  } catch (error) {
+    const reason = error instanceof CloakError ? error.message : 'malformed sealed value';
+    return { ok: false, noKey: false, reason };
+  }
+}
+
+export function inThreadOpener(keyring: Keyring): ValueOpener {
+  return {
+    open: (requests) => Promise.resolve(requests.map((request) => openInThread(keyring, request))),
+  };
+}
+
+export interface UnsealInput {
+  sealed: SealedSecret;
+  where: string;
+}
+
+export type UnsealOutcome = { where: string; secret: Secret } | { where: string; error: CloakError };
+
+/** Unseals every input; each gets its Secret or its own error, in input order. */
+export async function unsealAll(
+  inputs: readonly UnsealInput[],
+  opener: ValueOpener,
+): Promise<UnsealOutcome[]> {
+  const plans: (UnsealPlan | CloakError)[] = inputs.map(({ sealed, where }) => {
+    try {
+      return planUnseal(sealed, where);
+    } catch (error) {
+      if (error instanceof CloakError) return error;
+      throw error;
+    }
+  });
+  const requests: OpenRequest[] = [];
+  for (const plan of plans) {
+    if (plan instanceof CloakError) continue;
+    for (const value of plan.values) requests.push({ data: value.data, label: plan.label, hint: plan.hint });
+  }
+  const results = requests.length > 0 ? await opener.open(requests) : [];
+  let next = 0;
+  return plans.map((plan, index) => {
+    const where = inputs[index]?.where ?? '';
+    if (plan instanceof CloakError) return { where, error: plan };
+    const opened = new Map<string, Buffer>();
+    const failures: ItemFailure[] = [];
+    for (const value of plan.values) {
+      const result = results[next++];
+      if (result?.ok) opened.set(value.item, Buffer.from(result.plaintext));
+      else
+        failures.push({
+          item: value.item,
+          reason: result?.reason ?? 'not opened',
+          noKey: result?.noKey ?? false,
+        });
+    }
+    try {
+      return { where, secret: assembleSecret(plan, opened, failures) };
+    } catch (error) {
+      if (error instanceof CloakError) return { where, error };
+      throw error;
+    }
+  });
+}
