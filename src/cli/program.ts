@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerSealCommand } from './commands/seal.ts';
@@ -13,10 +13,18 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces with errors')
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
-    .exitOverride();
+    // Program options only before the command, so that `cloak seal --version` is kubeseal's --version.
+    .enablePositionalOptions();
   registerSealCommand(program);
   registerUnsealCommand(program);
   registerKeysCommand(program);
-  for (const command of program.commands) command.exitOverride();
+  configureAll(program);
   return program;
+}
+
+/** Every command reports errors to main() instead of exiting, and accepts --debug anywhere. */
+function configureAll(command: Command): void {
+  command.exitOverride();
+  if (command.parent) command.addOption(new Option('--debug', 'print stack traces with errors').hideHelp());
+  for (const child of command.commands) configureAll(child);
 }

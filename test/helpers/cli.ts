@@ -33,7 +33,12 @@ export function runCloak(args: readonly string[], options: CliOptions = {}): Pro
     child.on('error', reject);
     child.on('close', (code) => {
       const stdoutBytes = Buffer.concat(stdout);
-      resolve({ code: code ?? -1, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), stdoutBytes });
+      resolve({
+        code: code ?? -1,
+        stdout: stdoutBytes.toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        stdoutBytes,
+      });
     });
     child.stdin.end(options.input ?? '');
   });

@@ -39,7 +39,12 @@ export async function writeTemp(dir: string, name: string, content: string | Buf
   return path;
 }
 
-const RSA_SIGNING = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+const RSA_SIGNING = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+};
 
 /** A self-signed RSA certificate whose validity ended a year ago. */
 export async function expiredRsaCertificate(): Promise<string> {
@@ -62,7 +67,13 @@ export async function ecCertificate(): Promise<string> {
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned(
-    { name: 'CN=ec', keys, notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000), signingAlgorithm: algorithm },
+    {
+      name: 'CN=ec',
+      keys,
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 86_400_000),
+      signingAlgorithm: algorithm,
+    },
     webcrypto,
   );
   return certificate.toString('pem');

@@ -19,7 +19,11 @@ test('rejects what Go rejects, naming the position', () => {
     ['Y', 0], // truncated quantum
   ];
   for (const [input, position] of cases) {
-    assert.throws(() => decodeStdBase64(input), { code: 'ERR_BASE64', message: `illegal base64 data at input byte ${position}` }, input);
+    assert.throws(
+      () => decodeStdBase64(input),
+      { code: 'ERR_BASE64', message: `illegal base64 data at input byte ${position}` },
+      input,
+    );
   }
 });
 

@@ -3,13 +3,20 @@ import { test } from 'node:test';
 import { formatObjects, toGoJson, toKubeYaml } from '../../src/manifests/encode.ts';
 
 test('JSON is indented by two spaces and escapes HTML characters as Go does', () => {
-  assert.equal(toGoJson({ a: '<b> & \u2028', n: null, e: {} }), '{\n  "a": "\\u003cb\\u003e \\u0026 \\u2028",\n  "n": null,\n  "e": {}\n}');
+  assert.equal(
+    toGoJson({ a: '<b> & \u2028', n: null, e: {} }),
+    '{\n  "a": "\\u003cb\\u003e \\u0026 \\u2028",\n  "n": null,\n  "e": {}\n}',
+  );
   assert.deepEqual(JSON.parse(toGoJson({ a: '<&>' })), { a: '<&>' });
 });
 
 test('YAML sorts keys, does not indent lists, and quotes what YAML 1.1 would misread', () => {
   const yaml = toKubeYaml({
-    metadata: { name: 'x', creationTimestamp: null, annotations: { on: 'yes', when: '2020-09-24T14:21:09Z', port: '8080', empty: '' } },
+    metadata: {
+      name: 'x',
+      creationTimestamp: null,
+      annotations: { on: 'yes', when: '2020-09-24T14:21:09Z', port: '8080', empty: '' },
+    },
     items: [{ b: 1, a: 2 }],
   });
   assert.equal(

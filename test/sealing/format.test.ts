@@ -26,7 +26,10 @@ for (const bits of [2048, 3072, 4096]) {
 test('values sealed by an independent encryptor open', async () => {
   const key = await sealingKey(2048);
   const value = independentEncrypt(createPublicKey(key.privateKey), Buffer.from('s3cret'), 'ns');
-  assert.equal(hybridDecrypt([key.privateKey], Buffer.from(value, 'base64'), Buffer.from('ns')).toString(), 's3cret');
+  assert.equal(
+    hybridDecrypt([key.privateKey], Buffer.from(value, 'base64'), Buffer.from('ns')).toString(),
+    's3cret',
+  );
 });
 
 test('each value gets a fresh session key', async () => {
@@ -48,7 +51,10 @@ test('the wrong label, the wrong key, a flipped bit or truncation fail to open',
   const other = await sealingKey(2048, 'other');
   const publicKey = createPublicKey(key.privateKey);
   const sealed = hybridEncrypt(publicKey, Buffer.from('value'), Buffer.from('a/b'));
-  assert.throws(() => hybridDecrypt([key.privateKey], sealed, Buffer.from('a/c')), { code: 'ERR_NO_KEY', message: 'no key could decrypt secret' });
+  assert.throws(() => hybridDecrypt([key.privateKey], sealed, Buffer.from('a/c')), {
+    code: 'ERR_NO_KEY',
+    message: 'no key could decrypt secret',
+  });
   assert.throws(() => hybridDecrypt([other.privateKey], sealed, Buffer.from('a/b')), { code: 'ERR_NO_KEY' });
   const flipped = Buffer.from(sealed);
   flipped[flipped.length - 1]! ^= 1;
@@ -57,9 +63,13 @@ test('the wrong label, the wrong key, a flipped bit or truncation fail to open',
     code: 'ERR_SEALED_TOO_SHORT',
     message: 'SealedSecret data is too short',
   });
-  assert.throws(() => hybridDecrypt([key.privateKey], sealed.subarray(0, 1), Buffer.from('a/b')), { code: 'ERR_SEALED_TOO_SHORT' });
+  assert.throws(() => hybridDecrypt([key.privateKey], sealed.subarray(0, 1), Buffer.from('a/b')), {
+    code: 'ERR_SEALED_TOO_SHORT',
+  });
   // Cut inside the GCM part: long enough to split, too short to carry a tag.
-  assert.throws(() => hybridDecrypt([key.privateKey], sealed.subarray(0, 2 + 256 + 8), Buffer.from('a/b')), { code: 'ERR_NO_KEY' });
+  assert.throws(() => hybridDecrypt([key.privateKey], sealed.subarray(0, 2 + 256 + 8), Buffer.from('a/b')), {
+    code: 'ERR_NO_KEY',
+  });
 });
 
 test('keys are tried in order and the first that opens wins', async () => {
@@ -73,5 +83,8 @@ test('a wrapped key longer than the modulus is skipped without an RSA operation'
   const small = await sealingKey(2048);
   const large = await sealingKey(3072);
   const sealed = hybridEncrypt(createPublicKey(large.privateKey), Buffer.from('v'), Buffer.alloc(0));
-  assert.equal(openWithKey(createPrivateKey(small.privateKeyPem), splitSealed(sealed), Buffer.alloc(0)), undefined);
+  assert.equal(
+    openWithKey(createPrivateKey(small.privateKeyPem), splitSealed(sealed), Buffer.alloc(0)),
+    undefined,
+  );
 });

@@ -47,8 +47,8 @@ export function registerKeysCommand(program: Command): void {
     .command('generate')
     .summary('print a new sealing key Secret, exactly as the controller stores it')
     .description(
-      "Generates an RSA key and a self-signed certificate with the Sealed Secrets controller's fields and prints\n" +
-        'them as a kubernetes.io/tls Secret labelled sealedsecrets.bitnami.com/sealed-secrets-key=active.\n' +
+      "Generates an RSA key and a self-signed certificate with the Sealed Secrets controller's fields and prints " +
+        'them as a kubernetes.io/tls Secret labelled sealedsecrets.bitnami.com/sealed-secrets-key=active. ' +
         "Apply it in the controller's namespace to bring your own key; the output holds a private key.",
     )
     .option('--bits <bits>', `key size: ${KEY_SIZES.join(', ')}`, String(DEFAULT_KEY_BITS))
@@ -86,8 +86,8 @@ export function registerKeysCommand(program: Command): void {
     .command('cert')
     .summary('print the certificate of the newest key in a key file')
     .description(
-      'Prints the PEM certificate stored with the newest key in FILE (a key Secret, a List backup, or a PEM\n' +
-        'file). A bare private key has none: then a new self-signed certificate is made for it (--cn, --ttl),\n' +
+      'Prints the PEM certificate stored with the newest key in FILE (a key Secret, a List backup, or a PEM ' +
+        'file). A bare private key has none: then a new self-signed certificate is made for it (--cn, --ttl), ' +
         'which seals for the same key.',
     )
     .requiredOption('-f, --file <file>', 'key file')
@@ -115,8 +115,8 @@ export function registerKeysCommand(program: Command): void {
     .command('fingerprint')
     .summary('print the fingerprints of keys and certificates')
     .description(
-      'Prints "FINGERPRINT SOURCE" for every key in each key file and for every PEM certificate: the SSH SHA-256\n' +
-        "fingerprint of the public key, which the controller uses as the key's id and `cloak seal` records in\n" +
+      'Prints "FINGERPRINT SOURCE" for every key in each key file and for every PEM certificate: the SSH SHA-256 ' +
+        "fingerprint of the public key, which the controller uses as the key's id and `cloak seal` records in " +
         'the cloak.dev/sealing-key annotation.',
     )
     .requiredOption(

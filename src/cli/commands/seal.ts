@@ -69,9 +69,9 @@ export function registerSealCommand(program: Command): void {
     .command('seal')
     .summary('seal Secrets into SealedSecrets that only the cluster can open (kubeseal-compatible)')
     .description(
-      'Reads Secrets (YAML or JSON, several documents allowed) from stdin or --secret-file and writes\n' +
-        "SealedSecrets that the Sealed Secrets controller (Bitnami's or Cloak's) turns back into Secrets.\n" +
-        'Every kubeseal flag works the same way, and each may also be set as SEALED_SECRETS_<FLAG>\n' +
+      'Reads Secrets (YAML or JSON, several documents allowed) from stdin or --secret-file and writes ' +
+        "SealedSecrets that the Sealed Secrets controller (Bitnami's or Cloak's) turns back into Secrets. " +
+        'Every kubeseal flag works the same way, and each may also be set as SEALED_SECRETS_<FLAG> ' +
         '(for example SEALED_SECRETS_CERT=cert.pem).',
     )
     .option(

@@ -32,10 +32,10 @@ export function registerUnsealCommand(program: Command): void {
     .command('unseal')
     .summary("decrypt SealedSecrets with the controller's private keys")
     .description(
-      'Reads SealedSecrets (YAML or JSON, several documents allowed) from stdin or --secret-file and prints\n' +
-        'the Secrets the controller would create. Each --key is a PEM private key (PKCS#1 or PKCS#8), a key\n' +
-        'Secret, or a v1.List of key Secrets as `kubectl get secret -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`\n' +
-        "writes it. The key named by a SealedSecret's cloak.dev/sealing-key annotation is tried first, then the\n" +
+      'Reads SealedSecrets (YAML or JSON, several documents allowed) from stdin or --secret-file and prints ' +
+        'the Secrets the controller would create. Each --key is a PEM private key (PKCS#1 or PKCS#8), a key ' +
+        'Secret, or a v1.List of key Secrets as `kubectl get secret -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml` ' +
+        "writes it. The key named by a SealedSecret's cloak.dev/sealing-key annotation is tried first, then the " +
         'newest. Nothing is printed unless every SealedSecret opens; each failure is reported with its items.',
     )
     .requiredOption('-k, --key <files>', 'private key file (repeatable, comma-separated)', collectList)
