@@ -9,6 +9,11 @@ import { buildProgram } from './program.ts';
 export async function run(argv: readonly string[]): Promise<number> {
   const debug = argv.includes('--debug') || process.env['CLOAK_DEBUG'] === '1';
   const program = buildProgram();
+  if (argv.length === 0) {
+    // `npm start` with no command: show what Cloak can do (until `cloak up` becomes the default job).
+    process.stdout.write(program.helpInformation());
+    return 0;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;

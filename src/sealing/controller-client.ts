@@ -27,12 +27,25 @@ async function proxyPath(config: KubeConfig, controller: ControllerRef): Promise
     timeoutMs: controller.timeoutMs,
   });
   if (response.status !== 200) {
+    // Only a missing Service means the flags name the wrong controller; 401/403 and others have other causes.
+    const hint =
+      response.status === 404
+        ? ' (use --controller-name and --controller-namespace to name the sealed secrets controller)'
+        : '';
     throw new ControllerError(
       'ERR_CONTROLLER_SERVICE',
-      `cannot get sealed secret service: ${responseMessage(response)} (use --controller-name and --controller-namespace to name the sealed secrets controller)`,
+      `cannot get sealed secret service: ${responseMessage(response)}${hint}`,
     );
   }
-  const service = JSON.parse(response.body.toString('utf8')) as { spec?: { ports?: { name?: string }[] } };
+  let service: { spec?: { ports?: { name?: string }[] } };
+  try {
+    service = JSON.parse(response.body.toString('utf8')) as typeof service;
+  } catch {
+    throw new ControllerError(
+      'ERR_CONTROLLER_SERVICE',
+      'cannot get sealed secret service: the API server answered with something other than JSON',
+    );
+  }
   const portName = service.spec?.ports?.[0]?.name ?? '';
   // The proxy addresses a port as scheme:name:port, with all three parts present even when the port is unnamed.
   const target = ['http', controller.name, portName].map(encodeURIComponent).join(':');

@@ -29,6 +29,12 @@ test('--help lists the commands; each command has its own help', async () => {
   assert.match(keysHelp.stdout, /--bits <bits>/);
 });
 
+test('no command prints the help and succeeds (what npm start runs)', async () => {
+  const result = await runCloak([]);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /^Usage: cloak \[options\] \[command\]/);
+});
+
 test('--version prints the package version', async () => {
   assert.equal((await runCloak(['--version'])).stdout, `${VERSION}\n`);
   assert.equal((await runCloak(['seal', '--version'])).stdout, `cloak seal version: ${VERSION}\n`);

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { parse } from 'yaml';
 import { runCloak } from '../helpers/cli.ts';
 import { independentDecrypt } from '../helpers/independent-sealed-secrets.ts';
@@ -34,7 +34,7 @@ interface SealedOutput {
   };
 }
 
-async function setup(t: import('node:test').TestContext, bits = 2048) {
+async function setup(t: TestContext, bits = 2048) {
   const key = await sealingKey(bits);
   const dir = await tempDir(t);
   const cert = await writeTemp(dir, 'cert.pem', key.certificatePem);

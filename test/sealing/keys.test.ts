@@ -143,19 +143,19 @@ test('keyring: hinted key first, then newest first; duplicates collapse', async 
   const [a, b, c] = await Promise.all([sealingKey(2048, 'a'), sealingKey(2048, 'b'), sealingKey(2048, 'c')]);
   const keys: SealingKey[] = [
     {
-      privateKey: a!.privateKey,
-      fingerprint: a!.fingerprint,
+      privateKey: a.privateKey,
+      fingerprint: a.fingerprint,
       source: 'a',
       createdAt: new Date('2020-01-01'),
     },
-    { privateKey: b!.privateKey, fingerprint: b!.fingerprint, source: 'b' },
+    { privateKey: b.privateKey, fingerprint: b.fingerprint, source: 'b' },
     {
-      privateKey: c!.privateKey,
-      fingerprint: c!.fingerprint,
+      privateKey: c.privateKey,
+      fingerprint: c.fingerprint,
       source: 'c',
       createdAt: new Date('2024-01-01'),
     },
-    { privateKey: a!.privateKey, fingerprint: a!.fingerprint, source: 'a again' },
+    { privateKey: a.privateKey, fingerprint: a.fingerprint, source: 'a again' },
   ];
   const keyring = new Keyring(keys);
   assert.equal(keyring.size, 3);
@@ -164,7 +164,7 @@ test('keyring: hinted key first, then newest first; duplicates collapse', async 
     ['c', 'a', 'b'],
   );
   assert.deepEqual(
-    keyring.candidates(b!.fingerprint).map((key) => key.source),
+    keyring.candidates(b.fingerprint).map((key) => key.source),
     ['b', 'c', 'a'],
   );
   assert.deepEqual(

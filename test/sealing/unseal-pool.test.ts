@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Keyring } from '../../src/sealing/keyring.ts';
 import { parsePrivateKeyFile, parseSealingCertificate } from '../../src/sealing/keys.ts';
-import {
-  prepareSecret,
-  sealSecret,
-  SEALING_KEY_ANNOTATION,
-  type SealedSecret,
-} from '../../src/sealing/sealed-secret.ts';
+import { prepareSecret, sealSecret, SEALING_KEY_ANNOTATION } from '../../src/sealing/sealed-secret.ts';
 import { UnsealPool } from '../../src/sealing/unseal-pool.ts';
 import { inThreadOpener, unsealAll, type UnsealInput } from '../../src/sealing/unseal.ts';
 import { sealingKey } from '../helpers/keys.ts';
@@ -58,7 +53,7 @@ test('the worker pool opens a batch exactly as the calling thread does, in order
 test('without a hint every key is still tried; wrong labels fail per object', async () => {
   const inputs = await sealedBatch(3, 3);
   for (const { sealed } of inputs) delete sealed.metadata.annotations?.[SEALING_KEY_ANNOTATION];
-  (inputs[1]!.sealed as SealedSecret).metadata.name = 'renamed';
+  inputs[1]!.sealed.metadata.name = 'renamed';
   await using pool = new UnsealPool((await keyring()).keys, 2);
   const outcomes = await unsealAll(inputs, pool);
   assert.ok('secret' in outcomes[0]!);

@@ -330,14 +330,19 @@ async function readSealedSecrets(
 async function validate(flags: SealFlags, cluster: ClusterAccess, controller: ControllerRef): Promise<void> {
   const config = await cluster.config();
   for (const { sealed, where } of await readSealedSecrets(flags.secretFile)) {
-    try {
-      await verifyWithController(config, controller, toGoJson(sealed));
-    } catch (error) {
-      if (error instanceof CloakError && error.code === 'ERR_VERIFY') {
-        throw new CloakError(error.code, `${error.message}: ${where}`);
-      }
-      throw error;
+    await naming(where, () => verifyWithController(config, controller, toGoJson(sealed)));
+  }
+}
+
+/** Controller answers about one object name that object when the input holds several. */
+async function naming<T>(where: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof CloakError && (error.code === 'ERR_VERIFY' || error.code === 'ERR_ROTATE')) {
+      throw new CloakError(error.code, `${error.message}: ${where}`);
     }
+    throw error;
   }
 }
 
@@ -350,7 +355,7 @@ async function reEncryptInput(
   const config = await cluster.config();
   const results: SealedSecret[] = [];
   for (const { sealed, where } of await readSealedSecrets(flags.secretFile)) {
-    const answer = await rotateWithController(config, controller, toGoJson(sealed));
+    const answer = await naming(where, () => rotateWithController(config, controller, toGoJson(sealed)));
     // The controller's answer has no apiVersion/kind; kubeseal adds them and clears server-set fields.
     const object = { ...answer, apiVersion: sealed.apiVersion, kind: sealed.kind };
     const rotated = readSealedSecret(object, where);
