@@ -1,14 +1,11 @@
-/** Lazy access to the cluster named by the kubectl flags: nothing is loaded until a command needs it. */
+/**
+ * Lazy access to the cluster named by the kubectl flags. Nothing cluster-related is loaded until a command
+ * needs it, so that sealing with --cert starts as fast as it can.
+ */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CloakError } from '../common/errors.ts';
-import {
-  contextNamespace,
-  kubeconfigAvailable,
-  loadKubeConfig,
-  parseRequestTimeout,
-  type KubeOptions,
-} from '../kube/client.ts';
-import { kubeOptionsFrom, type KubectlFlagValues } from './kube-flags.ts';
+import type { KubeOptions } from '../kube/client.ts';
+import { kubeOptionsFrom, requestTimeoutMs, type KubectlFlagValues } from './kube-flags.ts';
 
 export class ClusterAccess {
   readonly options: KubeOptions;
@@ -17,16 +14,17 @@ export class ClusterAccess {
 
   constructor(flags: KubectlFlagValues) {
     this.options = kubeOptionsFrom(flags);
-    this.timeoutMs = parseRequestTimeout(flags.requestTimeout);
+    this.timeoutMs = requestTimeoutMs(flags.requestTimeout);
   }
 
   config(): Promise<KubeConfig> {
-    this.#config ??= loadKubeConfig(this.options);
+    this.#config ??= import('../kube/client.ts').then(({ loadKubeConfig }) => loadKubeConfig(this.options));
     return this.#config;
   }
 
   /** The kubeconfig context's namespace; `missing` explains the error when there is no kubeconfig at all. */
   async contextNamespace(missing: string): Promise<string> {
+    const { contextNamespace, kubeconfigAvailable } = await import('../kube/client.ts');
     if (!kubeconfigAvailable(this.options)) throw new CloakError('ERR_NO_NAMESPACE', missing);
     return contextNamespace(await this.config());
   }

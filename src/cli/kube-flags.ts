@@ -1,5 +1,6 @@
 /** The kubectl flags that select and authenticate the cluster, shared by every command that talks to one. */
 import type { Command } from 'commander';
+import { parseGoDuration } from '../common/duration.ts';
 import type { KubeOptions } from '../kube/client.ts';
 
 export interface KubectlFlagValues {
@@ -48,6 +49,12 @@ export function kubeOptionsFrom(values: KubectlFlagValues): KubeOptions {
     certificateAuthority: values.certificateAuthority,
     clientCertificate: values.clientCertificate,
     clientKey: values.clientKey,
-    requestTimeout: values.requestTimeout,
   };
+}
+
+/** kubectl's --request-timeout: a Go duration or plain seconds, in milliseconds; undefined for none. */
+export function requestTimeoutMs(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : parseGoDuration(value, '--request-timeout');
+  return ms > 0 ? Math.ceil(ms) : undefined;
 }

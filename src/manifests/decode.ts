@@ -1,5 +1,5 @@
-import { LineCounter, parseAllDocuments } from 'yaml';
 import { CloakError } from '../common/errors.ts';
+import { yaml } from './yaml.ts';
 
 export type ManifestObject = Record<string, unknown>;
 
@@ -48,6 +48,7 @@ function describe(value: unknown): string {
 }
 
 function parseYamlStream(text: string, source: string): unknown[] {
+  const { LineCounter, parseAllDocuments } = yaml();
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   if (!Array.isArray(documents)) return [];

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { yaml } from './yaml.ts';
 
 /**
  * JSON as Kubernetes' pretty encoder writes it (Go's `json.MarshalIndent` with two spaces): key order is the
@@ -18,7 +18,7 @@ function goEscape(char: string): string {
  * YAML 1.1 reader would take for another type quoted, and no line folding.
  */
 export function toKubeYaml(value: unknown): string {
-  return stringify(value, {
+  return yaml().stringify(value, {
     version: '1.1',
     sortMapEntries: true,
     indentSeq: false,

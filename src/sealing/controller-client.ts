@@ -14,9 +14,6 @@ export interface ControllerRef {
   timeoutMs?: number | undefined;
 }
 
-export const DEFAULT_CONTROLLER_NAMESPACE = 'kube-system';
-export const DEFAULT_CONTROLLER_NAME = 'sealed-secrets-controller';
-
 export class ControllerError extends CloakError {}
 
 async function proxyPath(config: KubeConfig, controller: ControllerRef): Promise<string> {

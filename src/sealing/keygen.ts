@@ -8,13 +8,10 @@ import { createPublicKey, generateKeyPair, randomBytes, webcrypto, type KeyObjec
 import { promisify } from 'node:util';
 import type { Secret, StringMap } from '../kube/objects.ts';
 import { encodeStdBase64 } from '../manifests/base64.ts';
+import { DEFAULT_KEY_PREFIX } from './constants.ts';
 import { publicKeyFingerprint } from './keys.ts';
 
 export const SEALING_KEY_LABEL = 'sealedsecrets.bitnami.com/sealed-secrets-key';
-export const DEFAULT_KEY_PREFIX = 'sealed-secrets-key';
-export const DEFAULT_KEY_BITS = 4096;
-export const DEFAULT_KEY_TTL_MS = 87600 * 3600 * 1000;
-export const KEY_SIZES = [2048, 3072, 4096] as const;
 
 export interface KeyRequest {
   bits: number;

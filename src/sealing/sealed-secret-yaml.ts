@@ -2,13 +2,14 @@
  * `--merge-into` for YAML files: the new items are written into the existing document, so that comments,
  * key order and everything else a person put in the file survive. Pure: text in, text out.
  */
-import { isMap, isScalar, parseAllDocuments, type Document } from 'yaml';
+import type { Document } from 'yaml';
+import { yaml } from '../manifests/yaml.ts';
 import { CloakError } from '../common/errors.ts';
 import { compareGoStrings } from '../kube/objects.ts';
 import { SEALING_KEY_ANNOTATION, type SealedSecret } from './sealed-secret.ts';
 
 export function mergeIntoYaml(text: string, update: SealedSecret, source: string): string {
-  const documents = parseAllDocuments(text);
+  const documents = yaml().parseAllDocuments(text);
   if (!Array.isArray(documents)) throw new CloakError('ERR_INPUT_PARSE', `${source}: no SealedSecret found`);
   const nonEmpty = documents.filter((document) => document.contents !== null);
   if (nonEmpty.length !== 1) {
@@ -38,9 +39,9 @@ function setAll(document: Document.Parsed, path: string[], entries: Record<strin
 /** kubeseal writes encryptedData sorted; keep it so after adding items. Comments move with their items. */
 function sortMapAt(document: Document.Parsed, path: string[]): void {
   const map = document.getIn(path, true);
-  if (isMap(map)) map.items.sort((a, b) => compareGoStrings(scalarText(a.key), scalarText(b.key)));
+  if (yaml().isMap(map)) map.items.sort((a, b) => compareGoStrings(scalarText(a.key), scalarText(b.key)));
 }
 
 function scalarText(node: unknown): string {
-  return isScalar(node) ? String(node.value) : String(node);
+  return yaml().isScalar(node) ? String(node.value) : String(node);
 }

@@ -1,24 +1,11 @@
-/** `cloak keys`: make sealing keys as the controller makes them, and inspect key files and certificates. */
+/**
+ * `cloak keys`: make sealing keys as the controller makes them, and inspect key files and certificates.
+ * This module declares the commands; keys-run.ts runs them.
+ */
 import type { Command } from 'commander';
-import { parseGoDuration } from '../../common/duration.ts';
-import { CloakError, UsageError } from '../../common/errors.ts';
-import { canonicalSecret, type StringMap } from '../../kube/objects.ts';
-import { formatObject } from '../../manifests/encode.ts';
-import {
-  certificateForKey,
-  DEFAULT_KEY_BITS,
-  DEFAULT_KEY_PREFIX,
-  generateSealingKey,
-  KEY_SIZES,
-  keySecret,
-} from '../../sealing/keygen.ts';
-import { Keyring } from '../../sealing/keyring.ts';
-import { pemBlocks, publicKeyFingerprint, readCertificate } from '../../sealing/keys.ts';
-import { readInputFile, writeOutput } from '../io.ts';
-import { parseOutputFormat } from '../output.ts';
-import { readKeyFiles } from './unseal.ts';
+import { DEFAULT_KEY_BITS, DEFAULT_KEY_PREFIX, DEFAULT_KEY_TTL, KEY_SIZES } from '../../sealing/constants.ts';
 
-interface GenerateFlags {
+export interface GenerateFlags {
   bits: string;
   cn: string;
   ttl: string;
@@ -30,14 +17,14 @@ interface GenerateFlags {
   output?: string;
 }
 
-interface CertFlags {
+export interface CertFlags {
   file: string;
   cn: string;
   ttl: string;
   output?: string;
 }
 
-interface FingerprintFlags {
+export interface FingerprintFlags {
   file: string[];
 }
 
@@ -57,7 +44,7 @@ export function registerKeysCommand(program: Command): void {
       'certificate subject and issuer common name (default: empty, as the controller)',
       '',
     )
-    .option('--ttl <duration>', 'certificate validity (Go duration)', '87600h')
+    .option('--ttl <duration>', 'certificate validity (Go duration)', DEFAULT_KEY_TTL)
     .option('-n, --namespace <namespace>', "namespace of the key Secret (the controller's)", 'kube-system')
     .option('--prefix <prefix>', 'generateName of the key Secret', DEFAULT_KEY_PREFIX)
     .option('--labels <k=v,...>', 'extra labels for the key Secret')
@@ -65,21 +52,8 @@ export function registerKeysCommand(program: Command): void {
     .option('-o, --format <format>', 'output format: yaml or json', 'yaml')
     .option('-w, --output <file>', 'write to this file (atomically, mode 0600) instead of stdout')
     .action(async (flags: GenerateFlags) => {
-      const bits = parseBits(flags.bits);
-      const format = flags.output && /\.ya?ml$/.test(flags.output) ? 'yaml' : parseOutputFormat(flags.format);
-      const key = await generateSealingKey({
-        bits,
-        commonName: flags.cn,
-        validityMs: parseTtl(flags.ttl),
-        now: new Date(),
-      });
-      const secret = keySecret(key, {
-        namespace: flags.namespace,
-        prefix: flags.prefix,
-        labels: parsePairs(flags.labels, '--labels'),
-        annotations: parsePairs(flags.annotations, '--annotations'),
-      });
-      await writeOutput(formatObject(canonicalSecret(secret), format), flags.output, 0o600);
+      const { runGenerate } = await import('./keys-run.ts');
+      await runGenerate(flags);
     });
 
   keys
@@ -92,23 +66,11 @@ export function registerKeysCommand(program: Command): void {
     )
     .requiredOption('-f, --file <file>', 'key file')
     .option('--cn <name>', 'common name, when a certificate has to be made', '')
-    .option('--ttl <duration>', 'validity, when a certificate has to be made', '87600h')
+    .option('--ttl <duration>', 'validity, when a certificate has to be made', DEFAULT_KEY_TTL)
     .option('-w, --output <file>', 'write to this file instead of stdout')
     .action(async (flags: CertFlags) => {
-      const newest = new Keyring(await readKeyFiles([flags.file])).newest;
-      if (!newest) throw new CloakError('ERR_KEY_PARSE', `${flags.file}: no private key found`);
-      let certificate = newest.certificatePem;
-      if (!certificate) {
-        certificate = await certificateForKey(newest.privateKey, {
-          commonName: flags.cn,
-          validityMs: parseTtl(flags.ttl),
-          now: new Date(),
-        });
-        process.stderr.write(
-          `note: ${newest.source} holds no certificate; made a new self-signed one for its key\n`,
-        );
-      }
-      await writeOutput(certificate, flags.output);
+      const { runCert } = await import('./keys-run.ts');
+      await runCert(flags);
     });
 
   keys
@@ -125,46 +87,7 @@ export function registerKeysCommand(program: Command): void {
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .action(async (flags: FingerprintFlags) => {
-      const lines: string[] = [];
-      for (const file of flags.file) lines.push(...(await fingerprintsOf(file)));
-      await writeOutput(`${lines.join('\n')}\n`);
+      const { runFingerprint } = await import('./keys-run.ts');
+      await runFingerprint(flags);
     });
-}
-
-async function fingerprintsOf(file: string): Promise<string[]> {
-  const text = (await readInputFile(file)).toString('utf8');
-  const blocks = pemBlocks(text);
-  const onlyCertificates = blocks.length > 0 && blocks.every((block) => block.type === 'CERTIFICATE');
-  if (onlyCertificates) {
-    return blocks.map(
-      (block) => `${publicKeyFingerprint(readCertificate(block.text, file).publicKey)} ${file}`,
-    );
-  }
-  return (await readKeyFiles([file])).map((key) => `${key.fingerprint} ${key.source}`);
-}
-
-function parseBits(value: string): number {
-  const bits = Number(value);
-  if (!(KEY_SIZES as readonly number[]).includes(bits)) {
-    throw new UsageError(`unsupported key size ${value}: use ${KEY_SIZES.join(', ')}`);
-  }
-  return bits;
-}
-
-function parseTtl(value: string): number {
-  const ms = parseGoDuration(value, '--ttl');
-  if (ms <= 0) throw new UsageError(`--ttl must be positive, not "${value}"`);
-  return ms;
-}
-
-function parsePairs(value: string | undefined, flag: string): StringMap | undefined {
-  if (!value) return undefined;
-  const pairs: StringMap = {};
-  for (const pair of value.split(',')) {
-    const equals = pair.indexOf('=');
-    if (equals <= 0)
-      throw new UsageError(`${flag} expects key=value pairs separated by commas, not "${pair}"`);
-    pairs[pair.slice(0, equals)] = pair.slice(equals + 1);
-  }
-  return pairs;
 }
