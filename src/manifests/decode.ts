@@ -1,4 +1,5 @@
 import { CloakError } from '../common/errors.ts';
+import { jsonErrorOffset } from './json-error.ts';
 import { yaml } from './yaml.ts';
 
 export type ManifestObject = Record<string, unknown>;
@@ -59,7 +60,7 @@ function parseYamlStream(text: string, source: string): unknown[] {
       const { line, col } = lineCounter.linePos(error.pos[0]);
       throw new CloakError(
         'ERR_INPUT_PARSE',
-        `${source}: invalid YAML at line ${line}, column ${col}: ${firstLine(error.message)}`,
+        `${source}: invalid YAML at line ${line}, column ${col}: ${withoutSource(error.message)}`,
       );
     }
     const value: unknown = document.toJS({ maxAliasCount: 100 });
@@ -69,8 +70,9 @@ function parseYamlStream(text: string, source: string): unknown[] {
   return values;
 }
 
-function firstLine(message: string): string {
-  return message.split('\n', 1)[0] ?? message;
+/** The parser's message without the source text it sometimes quotes ("…token in YAML stream: "hunter2""). */
+function withoutSource(message: string): string {
+  return (message.split('\n', 1)[0] ?? message).replace(/:\s*".*"$/, '');
 }
 
 /** Parses concatenated JSON values (`{...}{...}` or one per line), the way Go's JSON stream decoder does. */
@@ -82,13 +84,24 @@ function parseJsonStream(text: string, source: string): unknown[] {
     const chunk = text.slice(offset, end);
     try {
       values.push(JSON.parse(chunk));
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      throw new CloakError('ERR_INPUT_PARSE', `${source}: invalid JSON: ${detail}`);
+    } catch {
+      // JSON.parse's own message quotes the input around the error, which may be a secret value.
+      throw new CloakError(
+        'ERR_INPUT_PARSE',
+        `${source}: invalid JSON ${describeOffset(text, offset + jsonErrorOffset(chunk))}`,
+      );
     }
     offset = skipWhitespace(text, end);
   }
   return values;
+}
+
+function describeOffset(text: string, offset: number): string {
+  if (offset >= text.length) return 'at the end of the input';
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return `at line ${line}, column ${column}`;
 }
 
 function skipWhitespace(text: string, from: number): number {

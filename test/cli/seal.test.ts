@@ -325,7 +325,11 @@ test('bad input: one clear line, non-zero exit, no output file', async (t) => {
       input: '\x00\x01binary',
       message: 'error: stdin: expected a Kubernetes object, found a string',
     },
-    { name: 'broken JSON', input: '{"kind": "Secret", ', message: 'error: stdin: invalid JSON: ' },
+    {
+      name: 'broken JSON',
+      input: '{"kind": "Secret", ',
+      message: 'error: stdin: invalid JSON at the end of the input',
+    },
     {
       name: 'another kind',
       input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n',

@@ -36,7 +36,7 @@ test('reports where the YAML or JSON is broken, on one line', () => {
     },
   );
   assert.throws(() => parseManifests('{"kind": "Secret",}', 'in.json'), {
-    message: /^in\.json: invalid JSON: /,
+    message: 'in.json: invalid JSON at line 1, column 19',
   });
 });
 
@@ -60,4 +60,25 @@ test('expands v1 Lists into their items', () => {
   assert.equal(objects.length, 3);
   assert.deepEqual(expandLists([{ kind: 'List', items: null }], 's'), []);
   assert.throws(() => expandLists([{ kind: 'List', items: 'x' }], 's'), /List.items must be a list/);
+});
+
+test('parse errors never echo the input (it may hold secret values), but say where', () => {
+  const cases: [string, string][] = [
+    ['{"kind": "Secret", "stringData": {"password": hunter2}}', 'in: invalid JSON at line 1, column 47'],
+    ['{\n  "stringData": {"password": "hunter2"\n', 'in: invalid JSON at the end of the input'],
+    ['{"a": "hunter2" "b": 1}', 'in: invalid JSON at line 1, column 17'],
+    ['{"a": [1, 2,]}', 'in: invalid JSON at line 1, column 13'],
+    ['{"a": "tab\there"}', 'in: invalid JSON at line 1, column 11'],
+    ['{"a": 1}x', 'in: invalid JSON at line 1, column 9'],
+  ];
+  for (const [input, message] of cases) {
+    assert.throws(() => parseManifests(input, 'in'), { message }, input);
+  }
+  for (const input of ['a: b\n]hunter2', '- a\nb: hunter2secret\n']) {
+    assert.throws(
+      () => parseManifests(input, 'in'),
+      (error: Error) => !error.message.includes('hunter2'),
+      input,
+    );
+  }
 });
