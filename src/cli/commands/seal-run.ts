@@ -40,6 +40,7 @@ export async function runSeal(flags: SealFlags, context: SealContext): Promise<v
   if (flags.fromFile?.length && !flags.raw) throw new UsageError('--from-file requires --raw');
   const reEncrypt = Boolean(flags.reEncrypt || flags.rotate);
   let format = parseOutputFormat(flags.format);
+  const scope = parseScope(flags.scope);
   // kubeseal re-encrypts in place when given only an input file.
   const outputFile = flags.sealedSecretFile ?? (reEncrypt ? flags.secretFile : undefined);
   if (outputFile && /\.ya?ml$/.test(outputFile)) format = 'yaml';
@@ -82,7 +83,6 @@ export async function runSeal(flags: SealFlags, context: SealContext): Promise<v
     flags.cert ?? 'controller certificate',
     new Date(),
   );
-  const scope = parseScope(flags.scope);
   if (flags.mergeInto !== undefined) {
     await mergeInto(
       { ...flags, mergeInto: flags.mergeInto },
