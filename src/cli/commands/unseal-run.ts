@@ -5,14 +5,18 @@ import { expandLists, parseManifests } from '../../manifests/decode.ts';
 import { formatObjects, type OutputFormat } from '../../manifests/encode.ts';
 import { Keyring } from '../../sealing/keyring.ts';
 import { parsePrivateKeyFile, type SealingKey } from '../../sealing/keys.ts';
-import { describeSealedSecret, readSealedSecret } from '../../sealing/sealed-secret.ts';
+import {
+  describeSealedSecret,
+  readSealedSecret,
+  SEALING_KEY_ANNOTATION,
+} from '../../sealing/sealed-secret.ts';
 import { UnsealPool } from '../../sealing/unseal-pool.ts';
 import { inThreadOpener, unsealAll, type UnsealInput, type ValueOpener } from '../../sealing/unseal.ts';
 import { readInput, readInputFile, writeOutput, type InputText } from '../io.ts';
 import { documentName, parseOutputFormat } from '../output.ts';
 import type { UnsealFlags } from './unseal.ts';
 
-/** Below this many RSA operations, starting worker threads costs more than it saves. */
+/** Below this many RSA operations (about 40 ms for RSA-4096), starting worker threads costs more than it saves. */
 const WORKER_THRESHOLD = 8;
 
 export async function runUnseal(flags: UnsealFlags): Promise<void> {
@@ -58,12 +62,9 @@ export async function unsealToText(
     const sealed = readSealedSecret(object, position);
     return { sealed, where: describeSealedSecret(sealed, position) };
   });
-  const valueCount = inputs.reduce(
-    (count, { sealed }) => count + Object.keys(sealed.spec.encryptedData).length,
-    0,
-  );
+  const rsaOperations = inputs.reduce((count, input) => count + worstCaseOperations(input, keyring), 0);
   const opener: ValueOpener & { close?: () => Promise<void> } =
-    valueCount >= WORKER_THRESHOLD && workers !== 0
+    rsaOperations >= WORKER_THRESHOLD && workers !== 0
       ? new UnsealPool(keyring.keys, workers)
       : inThreadOpener(keyring);
   let outcomes;
@@ -79,4 +80,11 @@ export async function unsealToText(
     outcomes.flatMap((outcome) => ('secret' in outcome ? [canonicalSecret(outcome.secret)] : [])),
     format,
   );
+}
+
+/** RSA operations an object may cost: one per value with a hint we hold, else one per key per value. */
+function worstCaseOperations({ sealed }: UnsealInput, keyring: Keyring): number {
+  const values = Object.keys(sealed.spec.encryptedData).length + (sealed.spec.data === undefined ? 0 : 1);
+  const hint = sealed.metadata.annotations?.[SEALING_KEY_ANNOTATION];
+  return values * (hint && keyring.has(hint) ? 1 : keyring.size);
 }
