@@ -339,6 +339,8 @@ describe('--re-encrypt', { concurrency: CONCURRENCY }, () => {
     assert.equal(meta['uid'], '4f7d1c2e-0000-4000-8000-000000000001');
     assert.equal(meta['name'], 'db');
     assert.equal(meta['namespace'], 'prod');
+    const annotations = meta['annotations'] as Record<string, string> | undefined;
+    assert.equal(annotations?.['cloak.dev/sealing-key'], undefined, 'the hint named the old key');
     assert.deepEqual(opened(output, newKey.privateKeyPem, 'prod/db'), PLAINTEXT);
     assert.throws(() => opened(output, oldKey.privateKeyPem, 'prod/db'));
     assert.deepEqual((output['spec'] as Json)['template'], (original['spec'] as Json)['template']);

@@ -15,6 +15,7 @@ import {
   readSecret,
   sealRawValue,
   sealSecret,
+  SEALING_KEY_ANNOTATION,
   type SealedSecret,
 } from '../../sealing/sealed-secret.ts';
 import { ClusterAccess } from '../cluster-access.ts';
@@ -276,6 +277,9 @@ async function reEncryptInput(
     rotated.metadata.creationTimestamp = null;
     delete rotated.metadata.deletionTimestamp;
     delete rotated.metadata.generation;
+    // The values are now sealed with the controller's newest key, which unsealing tries first anyway; a hint
+    // naming the old key would only cost an extra attempt.
+    delete rotated.metadata.annotations?.[SEALING_KEY_ANNOTATION];
     results.push(canonicalSealedSecret(rotated));
   }
   return formatObjects(results, format);
