@@ -1,0 +1,183 @@
+/**
+ * One encrypted SOPS value: `ENC[AES256_GCM,data:<b64>,iv:<b64>,tag:<b64>,type:<t>]`, AES-256-GCM under the
+ * 32-byte data key with a 32-byte IV, the key path as additional data, and the scalar's type recorded so it
+ * comes back typed. Pure, apart from fresh random IVs.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { CloakError } from '../common/errors.ts';
+import { formatFloatF, parseGoBool, parseGoFloat, parseGoInt } from './go-format.ts';
+import { SopsTime, type SopsComment, type SopsScalar } from './tree.ts';
+
+const IV_BYTES = 32;
+const TAG_BYTES = 16;
+const ENCRYPTED = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/;
+
+export type Plaintext = Exclude<SopsScalar, null> | SopsComment;
+
+export class ValueError extends CloakError {}
+
+/** The bytes sops encrypts (and hashes into the MAC) for a value. */
+export function valueBytes(value: Plaintext): Buffer {
+  return Buffer.from(valueText(value), 'utf8');
+}
+
+function valueText(value: Plaintext): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return formatFloatF(value);
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (value instanceof SopsTime) return value.text;
+  return value.text;
+}
+
+function typeName(value: Plaintext): string {
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'bigint') return 'int';
+  if (typeof value === 'number') return 'float';
+  if (typeof value === 'boolean') return 'bool';
+  if (value instanceof SopsTime) return 'time';
+  return 'comment';
+}
+
+function isEmpty(value: Plaintext): boolean {
+  return value === '' || (typeof value === 'object' && !(value instanceof SopsTime) && value.text === '');
+}
+
+/**
+ * Remembers the IV of every value decrypted, keyed by path and plaintext, so that re-encrypting an unchanged
+ * value (after `edit` or `set`) yields the same ciphertext and the file's diff shows only what changed.
+ */
+export class IvStash {
+  readonly #ivs = new Map<string, Buffer>();
+
+  remember(value: Plaintext, additionalData: string, iv: Buffer): void {
+    this.#ivs.set(stashKey(value, additionalData), iv);
+  }
+
+  recall(value: Plaintext, additionalData: string): Buffer | undefined {
+    return this.#ivs.get(stashKey(value, additionalData));
+  }
+}
+
+function stashKey(value: Plaintext, additionalData: string): string {
+  return `${typeName(value)}\u0000${additionalData}\u0000${valueText(value)}`;
+}
+
+export function encryptValue(
+  value: Plaintext,
+  key: Uint8Array,
+  additionalData: string,
+  stash?: IvStash,
+): string {
+  if (isEmpty(value)) return '';
+  const iv = stash?.recall(value, additionalData) ?? randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(additionalData, 'utf8'));
+  const data = Buffer.concat([cipher.update(valueBytes(value)), cipher.final()]);
+  return `ENC[AES256_GCM,data:${data.toString('base64')},iv:${iv.toString('base64')},tag:${cipher.getAuthTag().toString('base64')},type:${typeName(value)}]`;
+}
+
+export function isEncryptedValue(value: unknown): value is string {
+  return typeof value === 'string' && ENCRYPTED.test(value);
+}
+
+interface Parsed {
+  data: Buffer;
+  iv: Buffer;
+  tag: Buffer;
+  type: string;
+}
+
+function parse(text: string, path: string): Parsed {
+  const match = ENCRYPTED.exec(text);
+  if (!match)
+    throw new ValueError(
+      'ERR_SOPS_VALUE',
+      `${describePath(path)}: the value is not in sops' ENC[AES256_GCM,…] format`,
+    );
+  const [, data = '', iv = '', tag = '', type = ''] = match;
+  return {
+    data: base64(data, path, 'data'),
+    iv: base64(iv, path, 'iv'),
+    tag: base64(tag, path, 'tag'),
+    type,
+  };
+}
+
+function base64(text: string, path: string, field: string): Buffer {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw new ValueError(
+      'ERR_SOPS_VALUE',
+      `${describePath(path)}: malformed ENC[…] value: ${field} is not standard base64`,
+    );
+  }
+  return Buffer.from(text, 'base64');
+}
+
+/** "key path a:b:" → "a.b", for messages. */
+export function describePath(additionalData: string): string {
+  const path = additionalData.replace(/:$/, '');
+  return path === '' ? 'the document' : path.split(':').join('.');
+}
+
+/**
+ * Decrypts an ENC[…] value under `additionalData`. An empty string is an empty string (sops never encrypts
+ * those). Wrong key, wrong path or tampering all fail GCM authentication.
+ */
+export function decryptValue(
+  text: string,
+  key: Uint8Array,
+  additionalData: string,
+  stash?: IvStash,
+): Plaintext {
+  if (text === '') return '';
+  const { data, iv, tag, type } = parse(text, additionalData);
+  if (tag.length !== TAG_BYTES || iv.length === 0) {
+    throw new ValueError(
+      'ERR_SOPS_VALUE',
+      `${describePath(additionalData)}: malformed ENC[…] value: bad iv or tag length`,
+    );
+  }
+  let plain: Buffer;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(Buffer.from(additionalData, 'utf8'));
+    decipher.setAuthTag(tag);
+    plain = Buffer.concat([decipher.update(data), decipher.final()]);
+  } catch {
+    throw new ValueError(
+      'ERR_SOPS_DECRYPT',
+      `${describePath(additionalData)}: could not decrypt the value (wrong data key, or the value or its key path was changed)`,
+    );
+  }
+  const value = typed(plain.toString('utf8'), type, additionalData);
+  stash?.remember(value, additionalData, iv);
+  return value;
+}
+
+function typed(text: string, type: string, path: string): Plaintext {
+  const bad = (): never => {
+    throw new ValueError(
+      'ERR_SOPS_VALUE',
+      `${describePath(path)}: the decrypted value is not a valid ${type}`,
+    );
+  };
+  switch (type) {
+    case 'str':
+    case 'bytes':
+      return text;
+    case 'int':
+    case 'int64':
+      return parseGoInt(text) ?? bad();
+    case 'float':
+      return parseGoFloat(text) ?? bad();
+    case 'bool':
+      return parseGoBool(text) ?? bad();
+    case 'time':
+      return new SopsTime(text);
+    case 'comment':
+      return { kind: 'comment', text };
+    default:
+      throw new ValueError('ERR_SOPS_VALUE', `${describePath(path)}: unknown value type "${type}"`);
+  }
+}
