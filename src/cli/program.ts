@@ -2,13 +2,16 @@ import { Command, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerSealCommand } from './commands/seal.ts';
+import { registerSopsCommand } from './commands/sops.ts';
 import { registerUnsealCommand } from './commands/unseal.ts';
 
 export const VERSION: string = packageJson.version;
 
 export function buildProgram(): Command {
   const program = new Command('cloak')
-    .description('Kubernetes secrets management: seal secrets for Git, and more to come.')
+    .description(
+      'Kubernetes secrets management: seal secrets for Git, encrypt values in files, and more to come.',
+    )
     .version(VERSION, '--version', 'print the version and exit')
     .option('--debug', 'print stack traces with errors')
     .helpOption('-h, --help', 'show help')
@@ -18,6 +21,7 @@ export function buildProgram(): Command {
   registerSealCommand(program);
   registerUnsealCommand(program);
   registerKeysCommand(program);
+  registerSopsCommand(program);
   configureAll(program);
   return program;
 }

@@ -3,6 +3,7 @@
  * 32-byte data key with a 32-byte IV, the key path as additional data, and the scalar's type recorded so it
  * comes back typed. Pure, apart from fresh random IVs.
  */
+import { isUtf8 } from 'node:buffer';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CloakError } from '../common/errors.ts';
 import { formatFloatF, parseGoBool, parseGoFloat, parseGoInt } from './go-format.ts';
@@ -18,11 +19,13 @@ export class ValueError extends CloakError {}
 
 /** The bytes sops encrypts (and hashes into the MAC) for a value. */
 export function valueBytes(value: Plaintext): Buffer {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   return Buffer.from(valueText(value), 'utf8');
 }
 
 function valueText(value: Plaintext): string {
   if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') return formatFloatF(value);
   if (typeof value === 'boolean') return value ? 'True' : 'False';
@@ -31,7 +34,7 @@ function valueText(value: Plaintext): string {
 }
 
 function typeName(value: Plaintext): string {
-  if (typeof value === 'string') return 'str';
+  if (typeof value === 'string' || value instanceof Uint8Array) return 'str';
   if (typeof value === 'bigint') return 'int';
   if (typeof value === 'number') return 'float';
   if (typeof value === 'boolean') return 'bool';
@@ -40,6 +43,7 @@ function typeName(value: Plaintext): string {
 }
 
 function isEmpty(value: Plaintext): boolean {
+  if (value instanceof Uint8Array) return value.length === 0;
   return value === '' || (typeof value === 'object' && !(value instanceof SopsTime) && value.text === '');
 }
 
@@ -150,7 +154,11 @@ export function decryptValue(
       `${describePath(additionalData)}: could not decrypt the value (wrong data key, or the value or its key path was changed)`,
     );
   }
-  const value = typed(plain.toString('utf8'), type, additionalData);
+  // A binary file's bytes need not be UTF-8 text; they come back as they went in.
+  const value =
+    (type === 'str' || type === 'bytes') && !isUtf8(plain)
+      ? new Uint8Array(plain)
+      : typed(plain.toString('utf8'), type, additionalData);
   stash?.remember(value, additionalData, iv);
   return value;
 }

@@ -111,7 +111,7 @@ function decryptComment(
   if (!isEncryptedValue(value.text) && value.text !== '') return value;
   try {
     const plain = decryptValue(value.text, key, additionalData(path), stash);
-    return isComment(plain) ? plain : { kind: 'comment', text: String(plain) };
+    return isComment(plain) ? plain : { kind: 'comment', text: valueBytes(plain).toString('utf8') };
   } catch {
     return value;
   }
@@ -188,5 +188,5 @@ function walkValue(
 
 function asComment(result: Plaintext | string): SopsComment {
   if (isComment(result)) return result;
-  return { kind: 'comment', text: typeof result === 'string' ? result : String(result) };
+  return { kind: 'comment', text: typeof result === 'string' ? result : valueBytes(result).toString('utf8') };
 }

@@ -39,7 +39,8 @@ export interface SopsList {
   items: (SopsValue | SopsComment)[];
 }
 
-export type SopsScalar = string | bigint | number | boolean | SopsTime | null;
+/** `Uint8Array` holds the bytes of a binary file that are not UTF-8 text (sops keeps them as they are). */
+export type SopsScalar = string | Uint8Array | bigint | number | boolean | SopsTime | null;
 export type SopsValue = SopsScalar | SopsMap | SopsList;
 
 /** The `sops` metadata block as it appears in a file: plain, JSON-like data (see metadata.ts for its meaning). */

@@ -58,11 +58,12 @@ export class PgpKey implements MasterKey {
     const key = (await keyring(context)).find((candidate) => fingerprintOf(candidate) === this.fingerprint);
     if (key) {
       const openpgp = await import('openpgp');
-      const armored = await openpgp.encrypt({
+      // openpgp's overloaded signatures defeat type-aware lint; the armored format returns a string.
+      const armored = (await openpgp.encrypt({
         message: await openpgp.createMessage({ binary: dataKey }),
         encryptionKeys: key.toPublic(),
         format: 'armored',
-      });
+      })) as unknown as string;
       return new PgpKey(this.fingerprint, armored.trimEnd(), createdAt);
     }
     const armored = await runGpg(
@@ -93,8 +94,12 @@ export class PgpKey implements MasterKey {
       const openpgp = await import('openpgp');
       try {
         const message = await openpgp.readMessage({ armoredMessage: this.enc });
-        const { data } = await openpgp.decrypt({ message, decryptionKeys: secretKeys, format: 'binary' });
-        return data;
+        const result = (await openpgp.decrypt({
+          message,
+          decryptionKeys: secretKeys,
+          format: 'binary',
+        })) as unknown as { data: Uint8Array };
+        return result.data;
       } catch {
         // None of the key files holds this key: ask gpg, as sops does.
       }

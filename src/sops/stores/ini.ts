@@ -375,6 +375,7 @@ function goJson(value: SopsValue): string {
     return Object.is(value, -0) ? '-0' : String(value);
   }
   if (value instanceof SopsTime) return goJson(value.text);
+  if (value instanceof Uint8Array) return goJson(Buffer.from(value).toString('utf8'));
   if (isList(value)) {
     return `[${value.items.map((item) => (isComment(item) ? `{"Value":${goJson(item.text)}}` : goJson(item))).join(',')}]`;
   }

@@ -4,6 +4,7 @@
  * float64, so our own reader builds the tree. Output is laid out as Go's json.Indent lays it out (a tab per
  * level by default, `": "`, `[]`/`{}` for empty ones) with Go's string escaping and a final newline. Pure.
  */
+import { isUtf8 } from 'node:buffer';
 import { CloakError } from '../../common/errors.ts';
 import { jsonErrorOffset } from '../../manifests/json-error.ts';
 import { isInt64 } from '../go-format.ts';
@@ -84,6 +85,21 @@ export const binaryStore: Store = {
     );
   },
 };
+
+/** A binary file's bytes as the document sops makes of it: `{"data": <the whole file>}`. */
+export function binaryDocument(bytes: Uint8Array): SopsMap {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = isUtf8(buffer) ? buffer.toString('utf8') : new Uint8Array(buffer);
+  return { kind: 'map', items: [{ kind: 'entry', key: 'data', value: data }] };
+}
+
+/** The bytes of a decrypted binary document. */
+export function binaryContent(branches: readonly SopsMap[]): Uint8Array {
+  const data = branches[0]?.items.find((item) => item.kind === 'entry' && item.key === 'data');
+  if (data?.kind === 'entry' && data.value instanceof Uint8Array) return data.value;
+  if (data?.kind === 'entry' && typeof data.value === 'string') return Buffer.from(data.value, 'utf8');
+  throw new JsonStoreError('ERR_SOPS_BINARY', 'no binary data found in the document');
+}
 
 function splitMetadata(branch: SopsMap, source: string): SopsDocument {
   let metadata: SopsDocument['metadata'];
@@ -288,6 +304,7 @@ function jsonValue(value: SopsValue, unit: string, indent: string): string {
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof SopsTime) return goJsonString(value.text);
+  if (value instanceof Uint8Array) return goJsonString(Buffer.from(value).toString('utf8'));
   return 'null';
 }
 

@@ -44,8 +44,7 @@ function toPlain(value: SopsValue): unknown {
     for (const item of value.items) if (item.kind === 'entry') plain[item.key] = toPlain(item.value);
     return plain;
   }
-  if (isList(value))
-    return value.items.filter((item) => !isComment(item)).map((item) => toPlain(item as SopsValue));
+  if (isList(value)) return value.items.filter((item): item is SopsValue => !isComment(item)).map(toPlain);
   if (value instanceof SopsTime) return value.text;
   return value;
 }

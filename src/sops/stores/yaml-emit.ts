@@ -137,7 +137,8 @@ class YamlWriter {
     if (typeof value === 'bigint') return { header: value.toString(), block: [] };
     if (typeof value === 'number') return { header: formatYamlFloat(value), block: [] };
     if (value instanceof SopsTime) return { header: value.text, block: [] };
-    return formatString(value, blockIndent, this.#best, context);
+    const text = value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
+    return formatString(text, blockIndent, this.#best, context);
   }
 }
 

@@ -9,9 +9,6 @@ import { CloakError } from '../../common/errors.ts';
 import { yaml } from '../../manifests/yaml.ts';
 import {
   comment,
-  isComment,
-  isList,
-  isMap,
   type PlainMetadata,
   type SopsComment,
   type SopsDocument,
@@ -183,7 +180,10 @@ class Reader {
   }
 
   scalar(node: Scalar, path: string[]): SopsScalar {
-    const text = String(node.value ?? '');
+    const text =
+      typeof node.value === 'string'
+        ? node.value
+        : String((node.value as string | number | boolean | null | undefined) ?? '');
     const tag = shortTag(node.tag);
     if (tag === '!!str' || tag === '!!binary') return text;
     if (tag === '!!null') return null;
