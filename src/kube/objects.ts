@@ -1,4 +1,5 @@
 /** The parts of Kubernetes objects Cloak reads and writes, with their fields in Go struct order. */
+import { compareGoStrings } from '../common/go-strings.ts';
 
 export type StringMap = Record<string, string>;
 
@@ -100,11 +101,6 @@ export function sortedMap<T>(map: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
   for (const key of Object.keys(map).sort(compareGoStrings)) out[key] = map[key] as T;
   return out;
-}
-
-/** Go sorts map keys by their UTF-8 bytes; for UTF-16 strings that is code point order. */
-export function compareGoStrings(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /** A Secret with its fields in Go's order, as `kubectl get -o json` prints it. */

@@ -5,7 +5,7 @@
 import type { Document } from 'yaml';
 import { yaml } from '../manifests/yaml.ts';
 import { CloakError } from '../common/errors.ts';
-import { compareGoStrings } from '../kube/objects.ts';
+import { compareGoStrings } from '../common/go-strings.ts';
 import { SEALING_KEY_ANNOTATION, type SealedSecret } from './sealed-secret.ts';
 
 export function mergeIntoYaml(text: string, update: SealedSecret, source: string): string {

@@ -5,11 +5,11 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { CloakError } from '../common/errors.ts';
+import { compareGoStrings } from '../common/go-strings.ts';
 import type { ManifestObject } from '../manifests/decode.ts';
 import { decodeStdBase64, encodeStdBase64 } from '../manifests/base64.ts';
 import {
   canonicalObjectMeta,
-  compareGoStrings,
   namespacedName,
   SERVER_SIDE_META_FIELDS,
   sortedMap,

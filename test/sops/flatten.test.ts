@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  compareGoStrings,
-  flattenMetadata,
-  formatGoFloat,
-  scalarToString,
-  unflattenMetadata,
-} from '../../src/sops/stores/flatten.ts';
+import { compareGoStrings } from '../../src/common/go-strings.ts';
+import { formatFloatF as formatGoFloat } from '../../src/sops/go-format.ts';
+import { flattenMetadata, scalarToString, unflattenMetadata } from '../../src/sops/stores/flatten.ts';
 import { SopsTime } from '../../src/sops/tree.ts';
 
 const METADATA = {

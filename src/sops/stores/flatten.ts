@@ -15,6 +15,8 @@
  * `mac_only_encrypted`). Pure.
  */
 import { CloakError } from '../../common/errors.ts';
+import { compareGoStrings } from '../../common/go-strings.ts';
+import { formatFloatF } from '../go-format.ts';
 import { SopsTime, type PlainMetadata, type SopsScalar } from '../tree.ts';
 
 export const MAP_SEPARATOR = '__map_';
@@ -26,49 +28,13 @@ export interface FlatEntry {
   value: string;
 }
 
-/** Go's string order (UTF-8 byte order), which is code point order. */
-export function compareGoStrings(a: string, b: string): number {
-  const left = [...a];
-  const right = [...b];
-  const length = Math.min(left.length, right.length);
-  for (let index = 0; index < length; index++) {
-    const difference = left[index]!.codePointAt(0)! - right[index]!.codePointAt(0)!;
-    if (difference !== 0) return difference;
-  }
-  return left.length - right.length;
-}
-
-/**
- * Go's `strconv.FormatFloat(value, 'f', -1, 64)`: the shortest digits that read back to the same float, never an
- * exponent.
- */
-export function formatGoFloat(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  if (Object.is(value, -0)) return '-0';
-  const text = String(value);
-  const match = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
-  if (!match) return text;
-  const [, sign = '', whole = '', fraction = '', exponent = '0'] = match;
-  const digits = whole + fraction;
-  const point = whole.length + Number(exponent);
-  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
-  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
-}
-
-/**
- * A scalar as the dotenv and INI stores write it (sops' `stores.ValueToString`): strings as they are, ints in
- * decimal, floats with the shortest digits and no exponent, booleans as `true`/`false`, times as their RFC 3339
- * text. A null becomes the empty string.
- */
 export function scalarToString(value: SopsScalar): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number') return formatGoFloat(value);
+  if (typeof value === 'number') return formatFloatF(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof SopsTime) return value.text;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
   return '';
 }
 
@@ -87,7 +53,7 @@ function metadataScalar(value: unknown, path: string): string {
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw metadataError(`metadata field "${path}" is not a finite number`);
-    return formatGoFloat(value);
+    return formatFloatF(value);
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof SopsTime) return value.text;
