@@ -6,12 +6,14 @@
 import { availableParallelism } from 'node:os';
 import { formatTable, passes, progress, type Figure } from './report.ts';
 import { benchSealCli } from './seal-cli.ts';
+import { benchSops } from './sops.ts';
 import { busyCores } from './stats.ts';
 import { benchUnseal } from './unseal.ts';
 
 const BENCHMARKS: Record<string, () => Promise<Figure[]>> = {
   unseal: benchUnseal,
   'seal-cli': benchSealCli,
+  sops: benchSops,
 };
 
 /** `npm run bench -- unseal` runs only the benchmarks named; no names runs them all. */

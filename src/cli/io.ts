@@ -1,5 +1,6 @@
 /** Reading command input and writing command output: stdin or a file in, stdout or an atomic file out. */
 import { readFile } from 'node:fs/promises';
+import type { Interface } from 'node:readline';
 import { writeFileAtomic } from '../common/atomic-file.ts';
 import { CloakError } from '../common/errors.ts';
 
@@ -51,4 +52,25 @@ function describeFsError(error: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
   return error instanceof Error ? error.message : String(error);
+}
+
+let lineReader: { interface: Interface; lines: AsyncIterator<string> } | undefined;
+
+/**
+ * The next line of stdin, or undefined at its end. One reader serves every prompt of a command, so lines
+ * typed (or piped) ahead for later prompts are not lost.
+ */
+export async function readInputLine(): Promise<string | undefined> {
+  if (!lineReader) {
+    const { createInterface } = await import('node:readline');
+    const reader = createInterface({ input: process.stdin, terminal: false });
+    lineReader = { interface: reader, lines: reader[Symbol.asyncIterator]() };
+  }
+  const next = await lineReader.lines.next();
+  return next.done ? undefined : next.value;
+}
+
+export function closeInputLines(): void {
+  lineReader?.interface.close();
+  lineReader = undefined;
 }

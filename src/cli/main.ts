@@ -4,6 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { CloakError, ErrorList, UsageError } from '../common/errors.ts';
+import { closeInputLines } from './io.ts';
 import { buildProgram } from './program.ts';
 
 export async function run(argv: readonly string[]): Promise<number> {
@@ -16,9 +17,12 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    // Commands that run another program (sops exec-env, exec-file) pass its exit status on.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     return report(error, debug);
+  } finally {
+    closeInputLines();
   }
 }
 

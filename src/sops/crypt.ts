@@ -7,11 +7,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import { CloakError } from '../common/errors.ts';
 import {
+  dataKeyObject,
   decryptValue,
   describePath,
   encryptValue,
   isEncryptedValue,
   valueBytes,
+  type DataKey,
   type IvStash,
   type Plaintext,
 } from './cipher.ts';
@@ -44,8 +46,16 @@ export interface CryptResult {
   mac: string;
 }
 
+/** Where a leaf is: its key path (for the rules) and the same path as sops' additional data ("a:b:"). */
+interface Position {
+  path: readonly string[];
+  additionalData: string;
+}
+
 type CommentStack = string[][];
-type LeafAction = (value: Plaintext, path: readonly string[], comments: CommentStack) => Plaintext | string;
+type LeafAction = (value: Plaintext, position: Position, comments: CommentStack) => Plaintext | string;
+
+const ROOT: Position = { path: [], additionalData: ':' };
 
 export function encryptTree(
   branches: readonly SopsMap[],
@@ -53,12 +63,13 @@ export function encryptTree(
   options: CryptOptions,
 ): CryptResult {
   const hash = startMac(options.macOnlyEncrypted);
+  const keyObject = dataKeyObject(key);
   const walked = branches.map((branch) =>
-    walkMap(branch, [], [], (value, path, comments) => {
+    walkMap(branch, ROOT, [], (value, position, comments) => {
       const comment = isComment(value);
-      const encrypted = options.rules.shouldEncrypt(path, comments, comment);
+      const encrypted = options.rules.shouldEncrypt(position.path, comments, comment);
       if (!comment && (!options.macOnlyEncrypted || encrypted)) hash.update(valueBytes(value));
-      return encrypted ? encryptValue(value, key, additionalData(path), options.stash) : value;
+      return encrypted ? encryptValue(value, keyObject, position.additionalData, options.stash) : value;
     }),
   );
   return { branches: walked, mac: hash.digest('hex').toUpperCase() };
@@ -70,15 +81,17 @@ export function decryptTree(
   options: CryptOptions,
 ): CryptResult {
   const hash = startMac(options.macOnlyEncrypted);
+  const keyObject = dataKeyObject(key);
   const walked = branches.map((branch) =>
-    walkMap(branch, [], [], (value, path, comments) => {
+    walkMap(branch, ROOT, [], (value, position, comments) => {
       const comment = isComment(value);
-      const encrypted = options.rules.shouldEncrypt(path, comments, comment);
+      const encrypted = options.rules.shouldEncrypt(position.path, comments, comment);
       let plain: Plaintext = value;
-      if (encrypted)
+      if (encrypted) {
         plain = comment
-          ? decryptComment(value, key, path, options.stash)
-          : decryptLeaf(value, key, path, options.stash);
+          ? decryptComment(value, keyObject, position, options.stash)
+          : decryptLeaf(value, keyObject, position, options.stash);
+      }
       if (!isComment(plain) && (!options.macOnlyEncrypted || encrypted)) hash.update(valueBytes(plain));
       return plain;
     }),
@@ -88,29 +101,29 @@ export function decryptTree(
 
 function decryptLeaf(
   value: Plaintext,
-  key: Uint8Array,
-  path: readonly string[],
+  key: DataKey,
+  position: Position,
   stash: IvStash | undefined,
 ): Plaintext {
   if (typeof value !== 'string') {
     throw new CloakError(
       'ERR_SOPS_VALUE',
-      `${describePath(additionalData(path))}: expected an encrypted value, found a plain ${typeof value}`,
+      `${describePath(position.additionalData)}: expected an encrypted value, found a plain ${typeof value}`,
     );
   }
-  return decryptValue(value, key, additionalData(path), stash);
+  return decryptValue(value, key, position.additionalData, stash);
 }
 
 /** Files written before sops encrypted comments hold clear comments; those are kept as they are. */
 function decryptComment(
   value: SopsComment,
-  key: Uint8Array,
-  path: readonly string[],
+  key: DataKey,
+  position: Position,
   stash: IvStash | undefined,
 ): Plaintext {
   if (!isEncryptedValue(value.text) && value.text !== '') return value;
   try {
-    const plain = decryptValue(value.text, key, additionalData(path), stash);
+    const plain = decryptValue(value.text, key, position.additionalData, stash);
     return isComment(plain) ? plain : { kind: 'comment', text: valueBytes(plain).toString('utf8') };
   } catch {
     return value;
@@ -123,66 +136,65 @@ function startMac(macOnlyEncrypted: boolean): Hash {
   return hash;
 }
 
+/** sops' additional data for a key path: the keys joined by ':', with a trailing ':'. */
 export function additionalData(path: readonly string[]): string {
   return `${path.join(':')}:`;
 }
 
-function walkMap(branch: SopsMap, path: readonly string[], stack: CommentStack, onLeaf: LeafAction): SopsMap {
+function child(position: Position, key: string): Position {
+  return {
+    path: [...position.path, key],
+    additionalData: position.path.length === 0 ? `${key}:` : `${position.additionalData}${key}:`,
+  };
+}
+
+function walkMap(branch: SopsMap, position: Position, stack: CommentStack, onLeaf: LeafAction): SopsMap {
   const comments: CommentStack = [...stack, []];
   const level = comments[comments.length - 1] as string[];
   const items: SopsMap['items'] = [];
   for (const item of branch.items) {
     if (item.kind === 'comment') {
       level.push(item.text);
-      items.push(asComment(onLeaf(item, path, comments)));
+      items.push(asComment(onLeaf(item, position, comments)));
       continue;
     }
     items.push({
       kind: 'entry',
       key: item.key,
-      value: walkValue(item.value, [...path, item.key], comments, onLeaf),
+      value: walkValue(item.value, child(position, item.key), comments, onLeaf),
     });
     level.length = 0;
   }
   return { kind: 'map', items };
 }
 
-function walkList(
-  list: SopsList,
-  path: readonly string[],
-  stack: CommentStack,
-  onLeaf: LeafAction,
-): SopsList {
+function walkList(list: SopsList, position: Position, stack: CommentStack, onLeaf: LeafAction): SopsList {
   const comments: CommentStack = [...stack, []];
   const level = comments[comments.length - 1] as string[];
   const items: SopsList['items'] = [];
   for (const item of list.items) {
     if (isComment(item)) {
       level.push(item.text);
-      items.push(asComment(onLeaf(item, path, comments)));
+      items.push(asComment(onLeaf(item, position, comments)));
       continue;
     }
-    items.push(walkValue(item, path, comments, onLeaf));
+    items.push(walkValue(item, position, comments, onLeaf));
     level.length = 0;
   }
   return { kind: 'list', items };
 }
 
-function walkValue(
-  value: SopsValue,
-  path: readonly string[],
-  stack: CommentStack,
-  onLeaf: LeafAction,
-): SopsValue {
+function walkValue(value: SopsValue, position: Position, stack: CommentStack, onLeaf: LeafAction): SopsValue {
   if (value === null) return null;
-  if (isMap(value)) return walkMap(value, path, stack, onLeaf);
-  if (isList(value)) return walkList(value, path, stack, onLeaf);
-  const result = onLeaf(value, path, stack);
-  if (isComment(result))
+  if (isMap(value)) return walkMap(value, position, stack, onLeaf);
+  if (isList(value)) return walkList(value, position, stack, onLeaf);
+  const result = onLeaf(value, position, stack);
+  if (isComment(result)) {
     throw new CloakError(
       'ERR_SOPS_VALUE',
-      `${describePath(additionalData(path))}: a value decrypted to a comment`,
+      `${describePath(position.additionalData)}: a value decrypted to a comment`,
     );
+  }
   return result;
 }
 

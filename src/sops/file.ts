@@ -138,6 +138,8 @@ export interface OpenOptions {
   source: string;
   ignoreMac?: boolean | undefined;
   decryptionOrder?: readonly string[] | undefined;
+  /** Keep the IVs of the values (default true) so that re-encrypting unchanged values changes nothing. */
+  reuseIvs?: boolean | undefined;
 }
 
 export function parseMetadata(document: SopsDocument, source: string): Metadata {
@@ -162,15 +164,28 @@ export async function openDocument(
     options.decryptionOrder ?? DEFAULT_DECRYPTION_ORDER,
     options.source,
   );
+  // Remembering IVs costs memory per value; only edits (which re-encrypt) need them.
   const stash = new IvStash();
   const rules = new EncryptionRules(metadata.rules);
-  const decrypted = decryptTree(document.branches, dataKey, {
-    rules,
-    macOnlyEncrypted: metadata.macOnlyEncrypted,
-    stash,
-  });
+  const decrypted = naming(options.source, () =>
+    decryptTree(document.branches, dataKey, {
+      rules,
+      macOnlyEncrypted: metadata.macOnlyEncrypted,
+      stash: options.reuseIvs === false ? undefined : stash,
+    }),
+  );
   if (!options.ignoreMac) checkMac(decrypted.mac, metadata, dataKey, options.source);
   return { metadata, dataKey, branches: decrypted.branches, stash };
+}
+
+/** Errors about one value (they name its key path) also name the file. */
+function naming<T>(source: string, action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    if (error instanceof CloakError) throw new CloakError(error.code, `${source}: ${error.message}`);
+    throw error;
+  }
 }
 
 function checkMac(computed: string, metadata: Metadata, dataKey: Uint8Array, source: string): void {

@@ -29,6 +29,7 @@ import {
   writeChanged,
 } from './sops-run.ts';
 import type { SopsFlags } from './sops.ts';
+import { readInputLine } from '../io.ts';
 
 const EXAMPLES: Record<SopsFormat, string> = {
   yaml: 'hello: Welcome to SOPS! Edit this file as you please!\nexample_key: example_value\n# Example comment\nexample_array:\n    - example_value1\n    - example_value2\nexample_number: 1234.56789\nexample_booleans:\n    - true\n    - false\n',
@@ -109,13 +110,7 @@ async function editUntilValid(path: string, format: SopsFormat, file: string): P
 }
 
 async function waitForEnter(): Promise<boolean> {
-  const { createInterface } = await import('node:readline');
-  const lines = createInterface({ input: process.stdin });
-  for await (const _line of lines) {
-    lines.close();
-    return true;
-  }
-  return false;
+  return (await readInputLine()) !== undefined;
 }
 
 function editorCommand(): string[] {

@@ -16,7 +16,7 @@ import type { SopsFlags } from './sops.ts';
 
 export async function execEnvCommand(flags: SopsFlags, file: string, command: string): Promise<void> {
   const input = await readSopsInput(flags, file);
-  const opened = await openInput(flags, input);
+  const opened = await openInput(flags, input, false);
   const variables: Record<string, string> = {};
   for (const item of opened.branches[0]?.items ?? []) {
     if (isComment(item)) continue;
@@ -48,7 +48,7 @@ function environmentValue(value: SopsValue, key: string, source: string): string
 
 export async function execFileCommand(flags: SopsFlags, file: string, command: string): Promise<void> {
   const input = await readSopsInput(flags, file);
-  const opened = await openInput(flags, input);
+  const opened = await openInput(flags, input, false);
   const options = emitOptions(flags, await loadConfig(flags), input.outputFormat, input);
   const plaintext = emitPlain(opened.branches, input.outputFormat, options);
   const directory = await mkdtemp(join(tmpdir(), 'cloak-sops-exec-'));
@@ -80,6 +80,7 @@ async function runWithFifo(
       `cannot create a FIFO (use --no-fifo): ${(error as Error).message}`,
     );
   }
+  // A command may read part of the file and exit (EPIPE), or none of it: neither is an error of ours.
   const writing = (async () => {
     const handle = await open(path, 'w');
     try {
@@ -87,11 +88,11 @@ async function runWithFifo(
     } finally {
       await handle.close();
     }
-  })();
+  })().catch(() => undefined);
   const status = await runShell(commandLine, process.env);
   // If the command never opened the FIFO, the writer is still waiting for a reader: be that reader.
   const drain = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
-  await Promise.race([writing.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 100))]);
+  await Promise.race([writing, new Promise((resolve) => setTimeout(resolve, 100))]);
   await drain?.close();
   return status;
 }

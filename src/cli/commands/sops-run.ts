@@ -22,8 +22,8 @@ import { formatFromPath, parseFormat, storeFor } from '../../sops/stores/index.t
 import { binaryContent, binaryDocument, parseJsonDocument } from '../../sops/stores/json.ts';
 import type { EmitOptions, SopsFormat } from '../../sops/stores/store.ts';
 import { getAt, parseTreePath, setAt, unsetAt } from '../../sops/tree-path.ts';
-import type { SopsDocument, SopsMap, SopsValue } from '../../sops/tree.ts';
-import { readInputFile, readStdin, writeOutput } from '../io.ts';
+import { isMap, type SopsDocument, type SopsMap, type SopsValue } from '../../sops/tree.ts';
+import { readInputFile, readInputLine, readStdin, writeOutput } from '../io.ts';
 import { KEY_FLAGS, type SopsFlags } from './sops.ts';
 
 export async function runSopsCommand(name: string, flags: SopsFlags, args: string[]): Promise<void> {
@@ -246,11 +246,17 @@ export function decryptionOrder(flags: SopsFlags): string[] {
   return flags.decryptionOrder ? splitKeyList(flags.decryptionOrder) : DEFAULT_DECRYPTION_ORDER;
 }
 
-export async function openInput(flags: SopsFlags, input: SopsInput): Promise<OpenedDocument> {
+/** `reuseIvs` for commands that write the file back (unchanged values then keep their ciphertext). */
+export async function openInput(
+  flags: SopsFlags,
+  input: SopsInput,
+  reuseIvs = true,
+): Promise<OpenedDocument> {
   return openDocument(parseEncryptedInput(input), keyContext(), {
     source: input.source,
     ignoreMac: flags.ignoreMac,
     decryptionOrder: decryptionOrder(flags),
+    reuseIvs,
   });
 }
 
@@ -269,16 +275,7 @@ async function encryptCommand(flags: SopsFlags, file: string): Promise<void> {
 
 async function decryptCommand(flags: SopsFlags, file: string): Promise<void> {
   const input = await readSopsInput(flags, file);
-  const encryptedFormat = input.inputFormat === 'binary' ? 'json' : input.inputFormat;
-  const opened = await openDocument(
-    storeFor(encryptedFormat).parseEncrypted(input.bytes.toString('utf8'), input.source),
-    keyContext(),
-    {
-      source: input.source,
-      ignoreMac: flags.ignoreMac,
-      decryptionOrder: decryptionOrder(flags),
-    },
-  );
+  const opened = await openInput(flags, input, false);
   const config = await loadConfig(flags);
   const options = emitOptions(flags, config, input.outputFormat, input);
   if (flags.extract) {
@@ -298,6 +295,8 @@ function extract(
 ): string | Uint8Array {
   const value = getAt(branches[0] ?? { kind: 'map', items: [] }, parseTreePath(pathText));
   if (typeof value === 'string' || value instanceof Uint8Array) return value;
+  // As sops: a map prints as a whole document, anything else as the store prints a single value.
+  if (isMap(value)) return storeFor(format).emitPlain([value], options);
   return storeFor(format).emitValue(value, options);
 }
 
@@ -362,13 +361,8 @@ function describeGroups(groups: readonly MasterKey[][]): string {
 
 async function confirm(question: string): Promise<boolean> {
   process.stderr.write(question);
-  const { createInterface } = await import('node:readline');
-  const lines = createInterface({ input: process.stdin });
-  for await (const line of lines) {
-    lines.close();
-    return /^y(es)?$/i.test(line.trim());
-  }
-  return false;
+  const line = await readInputLine();
+  return line !== undefined && /^y(es)?$/i.test(line.trim());
 }
 
 async function rotateCommand(flags: SopsFlags, file: string): Promise<void> {

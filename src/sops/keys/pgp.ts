@@ -201,6 +201,8 @@ function runGpg(
         );
       },
     );
+    // gpg may exit before reading its input; its exit status reports why, not an EPIPE on our side.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input);
   });
 }

@@ -51,7 +51,8 @@ export const jsonStore: Store = {
   },
 
   emitValue(value, options) {
-    return emitJson(value, options);
+    // sops prints a single value (a list, a number) without the newline it ends whole files with.
+    return jsonValue(value, options?.indent === undefined ? '\t' : ' '.repeat(options.indent), '');
   },
 };
 

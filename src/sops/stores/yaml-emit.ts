@@ -202,8 +202,20 @@ interface Analysis {
   blockAllowed: boolean;
 }
 
+/** Printable ASCII without spaces: most values (every ENC[…] string) are decided without a character walk. */
+const SIMPLE = /^[!-~]+$/;
+
 function analyze(value: string): Analysis {
   if (value === '') return { blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false };
+  if (SIMPLE.test(value)) {
+    const indicator =
+      '#,[]{}&*!|>\'"%@`'.includes(value[0] as string) ||
+      (value.length === 1 && '?:-'.includes(value)) ||
+      value.endsWith(':') ||
+      value.startsWith('---') ||
+      value.startsWith('...');
+    return { blockPlainAllowed: !indicator, singleQuotedAllowed: true, blockAllowed: true };
+  }
   let blockIndicators = value.startsWith('---') || value.startsWith('...');
   let special = false;
   let tabs = false;
@@ -217,34 +229,37 @@ function analyze(value: string): Analysis {
   let previousSpace = false;
   let previousBreak = false;
   let precededByWhitespace = true;
-  const chars = [...value];
-  for (let i = 0; i < chars.length; i++) {
-    const char = chars[i] as string;
-    const followedByWhitespace =
-      i + 1 >= chars.length || /[ \t\r\n\u0085\u2028\u2029]/.test(chars[i + 1] as string);
+  const end = value.length;
+  for (let i = 0; i < end;) {
+    const code = value.codePointAt(i) ?? 0;
+    const width = code > 0xffff ? 2 : 1;
+    const next = i + width < end ? value.charCodeAt(i + width) : -1;
+    const followedByWhitespace = next === -1 || isWhitespaceCode(next);
+    const last = i + width >= end;
     if (i === 0) {
-      if ('#,[]{}&*!|>\'"%@`'.includes(char)) blockIndicators = true;
-      else if ((char === '?' || char === ':' || char === '-') && followedByWhitespace) blockIndicators = true;
-    } else if (char === ':' && followedByWhitespace) blockIndicators = true;
-    else if (char === '#' && precededByWhitespace) blockIndicators = true;
-    if (char === '\t') tabs = true;
-    else if (!isPrintable(char)) special = true;
-    const isSpace = char === ' ';
-    const isBreak =
-      char === '\n' || char === '\r' || char === '\u0085' || char === '\u2028' || char === '\u2029';
+      if (INDICATORS.has(code)) blockIndicators = true;
+      else if ((code === 0x3f || code === 0x3a || code === 0x2d) && followedByWhitespace)
+        blockIndicators = true;
+    } else if (code === 0x3a && followedByWhitespace) blockIndicators = true;
+    else if (code === 0x23 && precededByWhitespace) blockIndicators = true;
+    if (code === 0x09) tabs = true;
+    else if (!isPrintableCode(code)) special = true;
+    const isSpace = code === 0x20;
+    const isBreak = code === 0x0a || code === 0x0d || code === 0x85 || code === 0x2028 || code === 0x2029;
     if (isSpace) {
       if (i === 0) leadingSpace = true;
-      if (i === chars.length - 1) trailingSpace = true;
+      if (last) trailingSpace = true;
       if (previousBreak) breakSpace = true;
     } else if (isBreak) {
       lineBreaks = true;
       if (i === 0) leadingBreak = true;
-      if (i === chars.length - 1) trailingBreak = true;
+      if (last) trailingBreak = true;
       if (previousSpace) spaceBreak = true;
     }
     previousSpace = isSpace;
     previousBreak = isBreak;
-    precededByWhitespace = isSpace || isBreak || char === '\t';
+    precededByWhitespace = isSpace || isBreak || code === 0x09;
+    i += width;
   }
   let blockPlainAllowed = !(
     leadingSpace ||
@@ -268,8 +283,25 @@ function analyze(value: string): Analysis {
   return { blockPlainAllowed, singleQuotedAllowed, blockAllowed };
 }
 
+const INDICATORS = new Set([...'#,[]{}&*!|>\'"%@`'].map((char) => char.charCodeAt(0)));
+
+function isWhitespaceCode(code: number): boolean {
+  return (
+    code === 0x20 ||
+    code === 0x09 ||
+    code === 0x0d ||
+    code === 0x0a ||
+    code === 0x85 ||
+    code === 0x2028 ||
+    code === 0x2029
+  );
+}
+
 function isPrintable(char: string): boolean {
-  const code = char.codePointAt(0) ?? 0;
+  return isPrintableCode(char.codePointAt(0) ?? 0);
+}
+
+function isPrintableCode(code: number): boolean {
   return (
     code === 0x0a ||
     (code >= 0x20 && code <= 0x7e) ||

@@ -27,6 +27,8 @@ const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
 
 /** The value of an untagged plain scalar, typed as yaml.v3 types it when decoding into interface{}. */
 export function resolvePlainScalar(text: string): SopsScalar {
+  // Every non-string form is short or starts with a digit, sign or dot: decide long words at once.
+  if (text.length > 5 && !/^[-+.0-9]/.test(text)) return text;
   if (NULLS.has(text)) return null;
   if (TRUES.has(text)) return true;
   if (FALSES.has(text)) return false;
