@@ -21,7 +21,8 @@ import { CLOUD_KEYS, isCloudKeyType, splitKeyList } from '../../src/sops/keys/cl
 import { GcpKmsKey } from '../../src/sops/keys/gcp-kms.ts';
 import type { KeyContext } from '../../src/sops/keys/master-key.ts';
 import { VaultTransitKey } from '../../src/sops/keys/vault-transit.ts';
-import { closedPort, testTls, type SeenRequest } from '../helpers/cloud-fake-server.ts';
+import { closedPort, type SeenRequest } from '../helpers/cloud-fake-server.ts';
+import { testTls } from '../helpers/test-tls.ts';
 import { signedRegion, startFakeAws } from '../helpers/fake-aws-kms.ts';
 import { fakeBearerToken, startFakeKeyVault } from '../helpers/fake-azure-key-vault.ts';
 import { startFakeGcpKms } from '../helpers/fake-gcp-kms.ts';

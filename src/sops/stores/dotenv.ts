@@ -24,7 +24,7 @@ import {
   type SopsValue,
 } from '../tree.ts';
 import { flattenMetadata, scalarToString, unflattenMetadata, type FlatEntry } from './flatten.ts';
-import type { Store } from './store.ts';
+import { requireMetadata, type Store } from './store.ts';
 
 /** The prefix of every metadata line (`sops_mac=…`). */
 export const DOTENV_METADATA_PREFIX = 'sops_';
@@ -111,16 +111,11 @@ export class DotenvStore implements Store {
   }
 
   emitEncrypted(document: SopsDocument): string {
-    if (document.metadata === undefined) {
-      throw new CloakError(
-        'ERR_SOPS_NO_METADATA',
-        'cannot write an encrypted dotenv file without SOPS metadata',
-      );
-    }
+    const plainMetadata = requireMetadata(document, 'dotenv');
     const branch = onlyBranch(document.branches);
     const reserved = reservedKey(branch);
     if (reserved !== undefined) throw reservedKeyError(reserved, 'the data ');
-    const metadata = flattenMetadata(document.metadata).map(({ key, value }) =>
+    const metadata = flattenMetadata(plainMetadata).map(({ key, value }) =>
       entry(`${DOTENV_METADATA_PREFIX}${key}`, value),
     );
     return this.emitPlain([map([...branch.items, ...metadata])]);

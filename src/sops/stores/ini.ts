@@ -37,7 +37,7 @@ import {
   type SopsValue,
 } from '../tree.ts';
 import { flattenMetadata, scalarToString, unflattenMetadata, type FlatEntry } from './flatten.ts';
-import type { Store } from './store.ts';
+import { requireMetadata, type Store } from './store.ts';
 
 /** The name gopkg.in/ini gives the keys before the first section header. */
 export const INI_DEFAULT_SECTION = 'DEFAULT';
@@ -433,12 +433,7 @@ export class IniStore implements Store {
   }
 
   emitEncrypted(document: SopsDocument): string {
-    if (document.metadata === undefined) {
-      throw new CloakError(
-        'ERR_SOPS_NO_METADATA',
-        'cannot write an encrypted INI file without SOPS metadata',
-      );
-    }
+    const plainMetadata = requireMetadata(document, 'ini');
     for (const branch of document.branches) {
       if (branch.items.some((item) => item.kind === 'entry' && item.key === INI_METADATA_SECTION)) {
         throw new CloakError(
@@ -447,7 +442,7 @@ export class IniStore implements Store {
         );
       }
     }
-    const metadata = flattenMetadata(document.metadata).map(({ key, value }) =>
+    const metadata = flattenMetadata(plainMetadata).map(({ key, value }) =>
       entry(key, value.replaceAll('\n', '\\n')),
     );
     return this.emitPlain([...document.branches, map([entry(INI_METADATA_SECTION, map(metadata))])]);

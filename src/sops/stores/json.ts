@@ -19,7 +19,7 @@ import {
   type SopsValue,
 } from '../tree.ts';
 import { metadataFromTree, metadataToTree, SOPS_KEY } from './metadata-tree.ts';
-import type { EmitOptions, Store } from './store.ts';
+import { requireMetadata, type EmitOptions, type Store } from './store.ts';
 import { notEncrypted } from './yaml.ts';
 
 export class JsonStoreError extends CloakError {}
@@ -114,12 +114,9 @@ function splitMetadata(branch: SopsMap, source: string): SopsDocument {
 }
 
 function withMetadata(document: SopsDocument): SopsMap {
-  if (!document.metadata) throw new JsonStoreError('ERR_SOPS_METADATA', 'no metadata to write');
+  const metadata = metadataToTree(requireMetadata(document, 'json'));
   const branch = document.branches[0] ?? { kind: 'map', items: [] };
-  return {
-    kind: 'map',
-    items: [...branch.items, { kind: 'entry', key: SOPS_KEY, value: metadataToTree(document.metadata) }],
-  };
+  return { kind: 'map', items: [...branch.items, { kind: 'entry', key: SOPS_KEY, value: metadata }] };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
  * A store reads and writes one file format (sops' "stores"): YAML, JSON, dotenv, INI, or binary. It only
  * converts text to the document tree and back; encryption happens on the tree (see ../crypt.ts). Pure.
  */
-import type { SopsDocument, SopsMap, SopsValue } from '../tree.ts';
+import { CloakError } from '../../common/errors.ts';
+import type { PlainMetadata, SopsDocument, SopsMap, SopsValue } from '../tree.ts';
 
 export type SopsFormat = 'yaml' | 'json' | 'dotenv' | 'ini' | 'binary';
 
@@ -25,4 +26,15 @@ export interface Store {
   emitPlain(branches: SopsMap[], options?: EmitOptions): string;
   /** One value on its own, as `sops decrypt --extract` prints it. */
   emitValue(value: SopsValue, options?: EmitOptions): string;
+}
+
+/** The metadata an encrypted file must be written with; a programming error when missing. */
+export function requireMetadata(document: SopsDocument, format: SopsFormat): PlainMetadata {
+  if (document.metadata === undefined) {
+    throw new CloakError(
+      'ERR_SOPS_NO_METADATA',
+      `cannot write an encrypted ${format} file without SOPS metadata`,
+    );
+  }
+  return document.metadata;
 }

@@ -17,7 +17,7 @@ import {
   type SopsValue,
 } from '../tree.ts';
 import { metadataFromTree, metadataToTree, SOPS_KEY } from './metadata-tree.ts';
-import type { EmitOptions, Store } from './store.ts';
+import { requireMetadata, type EmitOptions, type Store } from './store.ts';
 import { emitYaml, emitYamlValue } from './yaml-emit.ts';
 import { resolvePlainScalar } from './yaml-resolve.ts';
 
@@ -55,8 +55,7 @@ export const yamlStore: Store = {
   },
 
   emitEncrypted(document: SopsDocument, options?: EmitOptions) {
-    if (!document.metadata) throw new YamlStoreError('ERR_SOPS_METADATA', 'no metadata to write');
-    const metadata = metadataToTree(document.metadata);
+    const metadata = metadataToTree(requireMetadata(document, 'yaml'));
     const branches = document.branches.map((branch) => ({
       kind: 'map' as const,
       items: [...branch.items, { kind: 'entry' as const, key: SOPS_KEY, value: metadata }],
