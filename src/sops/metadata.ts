@@ -13,7 +13,7 @@ import type { PlainMetadata } from './tree.ts';
 export const SOPS_FORMAT_VERSION = '3.13.2';
 
 /** Key lists in the order sops reads them into a group (and so tries them, after age and pgp). */
-export const KEY_TYPES: readonly MasterKeyType[] = [
+export const METADATA_KEY_LISTS: readonly MasterKeyType[] = [
   'kms',
   'gcp_kms',
   'azure_kv',
@@ -82,7 +82,7 @@ function readKeyGroups(plain: PlainMetadata, factories: KeyFactories): MasterKey
 
 function readGroup(group: Record<string, unknown>, factories: KeyFactories, where: string): MasterKey[] {
   const keys: MasterKey[] = [];
-  for (const type of KEY_TYPES) {
+  for (const type of METADATA_KEY_LISTS) {
     const entries = group[type];
     if (entries === undefined || entries === null || entries === '') continue;
     if (!Array.isArray(entries)) throw new MetadataError(`${where}.${type} is not a list`);
@@ -120,7 +120,7 @@ export function writeMetadata(metadata: Metadata): PlainMetadata {
 
 function groupToPlain(group: readonly MasterKey[]): PlainMetadata {
   const plain: PlainMetadata = {};
-  for (const type of KEY_TYPES) {
+  for (const type of METADATA_KEY_LISTS) {
     const keys = group.filter((key) => key.type === type);
     if (keys.length > 0) plain[type] = keys.map((key) => key.toMetadata());
   }
@@ -171,9 +171,4 @@ function readBoolean(value: unknown, field: string): boolean {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A short description of the keys, for "no key could decrypt" messages. */
-export function describeKeys(groups: readonly MasterKey[][]): string {
-  return groups.map((group) => group.map((key) => `${key.type} ${key.id}`).join(', ')).join(' | ');
 }

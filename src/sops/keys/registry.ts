@@ -49,7 +49,3 @@ export const KEY_TYPE_ORDER: readonly SupportedKeyType[] = [
   'azure_kv',
   'hc_vault',
 ];
-
-export function isSupportedKeyType(type: string): type is SupportedKeyType {
-  return Object.hasOwn(KEY_TYPES, type);
-}
