@@ -8,7 +8,7 @@ import { UsageError } from '../common/errors.ts';
 const TRUE_VALUES = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_VALUES = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
-export function envVariableFor(prefix: string, longFlag: string): string {
+function envVariableFor(prefix: string, longFlag: string): string {
   return `${prefix}_${longFlag.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
 }
 

@@ -74,12 +74,12 @@ export async function readSopsInput(flags: SopsFlags, file: string): Promise<Sop
 }
 
 /** The plaintext branches of an input, as its store reads them. */
-export function parsePlainInput(input: SopsInput): SopsMap[] {
+function parsePlainInput(input: SopsInput): SopsMap[] {
   if (input.inputFormat === 'binary') return [binaryDocument(input.bytes)];
   return storeFor(input.inputFormat).parsePlain(input.bytes.toString('utf8'), input.source);
 }
 
-export function parseEncryptedInput(input: SopsInput): SopsDocument {
+function parseEncryptedInput(input: SopsInput): SopsDocument {
   return storeFor(input.inputFormat).parseEncrypted(input.bytes.toString('utf8'), input.source);
 }
 
@@ -104,7 +104,7 @@ export async function loadConfig(flags: SopsFlags): Promise<SopsConfig | undefin
 }
 
 /** `--config`, else `SOPS_CONFIG`, else the nearest `.sops.yaml` from `cwd` upward (at most 100 levels). */
-export function findConfigFile(
+function findConfigFile(
   cwd: string,
   explicit: string | undefined,
   env: NodeJS.ProcessEnv,
@@ -140,7 +140,7 @@ export function emitOptions(
 }
 
 /** Writes to -i (the input file), --output, or stdout; files atomically. */
-export async function writeResult(
+async function writeResult(
   content: string | Uint8Array,
   flags: SopsFlags,
   file: string,
@@ -157,7 +157,7 @@ export async function writeResult(
 // ---------------------------------------------------------------------------------------------------------
 // Keys and rules from flags, environment and .sops.yaml
 
-export function keyGroupsFromFlags(flags: SopsFlags): MasterKey[][] | undefined {
+function keyGroupsFromFlags(flags: SopsFlags): MasterKey[][] | undefined {
   const keys: MasterKey[] = [];
   const options = { awsProfile: flags.awsProfile, kmsContext: kmsContext(flags) };
   for (const [attribute] of KEY_FLAGS) {
