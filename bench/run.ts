@@ -4,6 +4,7 @@
  * the same on a laptop and on a CI machine.
  */
 import { availableParallelism } from 'node:os';
+import { benchApiServer } from './apiserver.ts';
 import { formatTable, passes, progress, type Figure } from './report.ts';
 import { benchSealCli } from './seal-cli.ts';
 import { benchSops } from './sops.ts';
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<Figure[]>> = {
   unseal: benchUnseal,
   'seal-cli': benchSealCli,
   sops: benchSops,
+  'dev-cluster': benchApiServer,
 };
 
 /** `npm run bench -- unseal` runs only the benchmarks named; no names runs them all. */

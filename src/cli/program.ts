@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { registerDevCommand } from './commands/dev.ts';
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerSealCommand } from './commands/seal.ts';
 import { registerSopsCommand } from './commands/sops.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerUnsealCommand(program);
   registerKeysCommand(program);
   registerSopsCommand(program);
+  registerDevCommand(program);
   configureAll(program);
   return program;
 }

@@ -3,8 +3,10 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
-  /** File mode for a new file; an existing file keeps its own mode. */
+  /** File mode for a new file; an existing file keeps its own mode unless `forceMode` is set. */
   mode?: number;
+  /** Use `mode` even when the file exists (files holding credentials). */
+  forceMode?: boolean;
 }
 
 /**
@@ -17,7 +19,7 @@ export async function writeFileAtomic(
   content: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const mode = (await existingMode(path)) ?? options.mode ?? 0o644;
+  const mode = (options.forceMode ? undefined : await existingMode(path)) ?? options.mode ?? 0o644;
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(temporary, 'wx', mode);

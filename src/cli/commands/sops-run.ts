@@ -140,11 +140,7 @@ export function emitOptions(
 }
 
 /** Writes to -i (the input file), --output, or stdout; files atomically. */
-async function writeResult(
-  content: string | Uint8Array,
-  flags: SopsFlags,
-  file: string,
-): Promise<void> {
+async function writeResult(content: string | Uint8Array, flags: SopsFlags, file: string): Promise<void> {
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
   if (flags.inPlace) {
     if (file === '-') throw new UsageError('--in-place needs a file, not stdin');

@@ -1,0 +1,239 @@
+/**
+ * The HTTPS front of the local control plane: authenticates the bearer token, routes the path, and answers
+ * discovery, OpenAPI, version and health itself; resource requests go to the resource handler.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  discoveryContentType,
+  discoveryRoot,
+  apiGroup,
+  apiResourceList,
+  discoveryEtag,
+  negotiateDiscovery,
+} from '../discovery.ts';
+import type { RequestContext, UserInfo } from '../objects/context.ts';
+import {
+  openApiGroupVersion,
+  openApiIndex,
+  schemaCoversStrategicMerge,
+  type OpenApiOptions,
+} from '../openapi.ts';
+import type { ResourceRegistry } from '../resources.ts';
+import { ApiError, unauthorized } from '../status.ts';
+import { sendError, sendJson } from './http-io.ts';
+import type { ResourceHandler } from './resource-handler.ts';
+import { notFoundPath } from './resource-handler.ts';
+import { parseRoute, type Route } from './routes.ts';
+import { ADMIN_USER, serviceAccountUser, type TokenAuthority } from './tokens.ts';
+
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0+cloak',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: 'go1.23.0',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+export interface FrontOptions {
+  registry: ResourceRegistry;
+  resources: ResourceHandler;
+  tokens: TokenAuthority;
+  /** Whether a ServiceAccount with this uid still exists (tokens die with their account). */
+  serviceAccountExists: (namespace: string, name: string, uid: string) => Promise<boolean>;
+  tls: { certificatePem: string; privateKeyPem: string };
+  /** Internal failures (never client errors) are reported here; messages carry no secret values. */
+  onInternalError?: (error: unknown) => void;
+  now?: () => Date;
+}
+
+/** Only kinds whose schema describes their fields get kubectl's OpenAPI-based strategic merge; the rest fall
+ * back to kubectl's compiled-in types, which know the list merge keys. */
+const OPENAPI_OPTIONS: OpenApiOptions = {
+  advertiseStrategicMerge: (info) => info.strategicMerge && schemaCoversStrategicMerge(info),
+};
+
+const PUBLIC_ROUTES = new Set<Route['type']>(['version', 'health']);
+
+export class ApiFront {
+  readonly #options: FrontOptions;
+  readonly #server: Server;
+  readonly #cache = new Map<string, { generation: number; body: string; etag: string }>();
+  #address = '';
+
+  constructor(options: FrontOptions) {
+    this.#options = options;
+    this.#server = createServer(
+      { cert: options.tls.certificatePem, key: options.tls.privateKeyPem, keepAliveTimeout: 65_000 },
+      (request, response) => void this.#handle(request, response),
+    );
+    this.#server.headersTimeout = 60_000;
+    this.#server.requestTimeout = 0;
+  }
+
+  async listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.#server.address() as AddressInfo;
+    this.#address = `${address.address}:${address.port}`;
+    return { host: address.address, port: address.port };
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(request.url ?? '/', 'https://localhost');
+      const route = parseRoute(url.pathname);
+      const user = await this.#authenticate(request);
+      if (!user && !PUBLIC_ROUTES.has(route.type)) throw unauthorized();
+      const context: RequestContext = {
+        user: user ?? { username: 'system:anonymous', groups: ['system:unauthenticated'] },
+        now: this.#now(),
+        userAgent: request.headers['user-agent'] ?? '',
+        warnings: [],
+      };
+      await this.#route(route, request, response, url, context);
+    } catch (error) {
+      if (!(error instanceof ApiError)) this.#options.onInternalError?.(error);
+      sendError(
+        response,
+        error instanceof ApiError
+          ? error
+          : new ApiError(500, 'InternalError', 'Internal error occurred: see the server log'),
+      );
+    }
+  }
+
+  async #route(
+    route: Route,
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    context: RequestContext,
+  ): Promise<void> {
+    const { registry } = this.#options;
+    switch (route.type) {
+      case 'resource': {
+        const { target } = route;
+        const info = registry.lookup(target.group, target.version, target.resource);
+        if (!info) throw notFoundPath();
+        return this.#options.resources.handle({ request, response, url, target, info, context });
+      }
+      case 'discovery-core':
+      case 'discovery-groups':
+        return this.#discoveryRoot(route.type === 'discovery-core' ? 'core' : 'apis', request, response);
+      case 'discovery-group': {
+        const group = apiGroup(registry, route.group);
+        if (!group) throw notFoundPath();
+        return sendJson(response, 200, group);
+      }
+      case 'discovery-resources': {
+        const list = apiResourceList(registry, route.group, route.version);
+        if (!list) throw notFoundPath();
+        return sendJson(response, 200, list);
+      }
+      case 'openapi-index':
+        return this.#cached('openapi', request, response, 'application/json', () =>
+          openApiIndex(registry, OPENAPI_OPTIONS),
+        );
+      case 'openapi-group-version': {
+        if (!registry.hasGroupVersion(route.group, route.version)) throw notFoundPath();
+        const key = `openapi/${route.group}/${route.version}`;
+        return this.#cached(key, request, response, 'application/json', () =>
+          openApiGroupVersion(registry, route.group, route.version, OPENAPI_OPTIONS),
+        );
+      }
+      case 'version':
+        return sendJson(response, 200, SERVER_VERSION);
+      case 'health':
+        return this.#health(route.check, route.detail, url, response);
+      case 'not-found':
+        throw notFoundPath();
+    }
+  }
+
+  #discoveryRoot(which: 'core' | 'apis', request: IncomingMessage, response: ServerResponse): void {
+    const format = negotiateDiscovery(request.headers.accept);
+    this.#cached(`discovery/${which}/${format}`, request, response, discoveryContentType(format), () =>
+      discoveryRoot(this.#options.registry, which, format, this.#address),
+    );
+  }
+
+  /** Documents that only change with the set of resources: rendered once per change, with ETag revalidation. */
+  #cached(
+    key: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+    contentType: string,
+    render: () => unknown,
+  ): void {
+    const generation = this.#options.registry.generation;
+    let entry = this.#cache.get(key);
+    if (entry?.generation !== generation) {
+      const body = JSON.stringify(render());
+      entry = { generation, body, etag: discoveryEtag(body) };
+      this.#cache.set(key, entry);
+    }
+    const headers = {
+      ETag: entry.etag,
+      Vary: 'Accept',
+      'Content-Type': contentType,
+      'Cache-Control': 'public',
+    };
+    if (request.headers['if-none-match'] === entry.etag) {
+      response.writeHead(304, headers);
+      response.end();
+      return;
+    }
+    response.writeHead(200, { ...headers, 'Content-Length': Buffer.byteLength(entry.body) });
+    response.end(entry.body);
+  }
+
+  #health(check: string, detail: string | undefined, url: URL, response: ServerResponse): void {
+    const checks = ['ping', 'log', 'etcd', 'poststarthook/crd-informer-synced'];
+    if (detail !== undefined && !checks.includes(detail)) throw notFoundPath();
+    const verbose = url.searchParams.has('verbose');
+    const body = verbose
+      ? `${checks.map((name) => `[+]${name} ok`).join('\n')}\n${check} check passed\n`
+      : 'ok';
+    response.writeHead(200, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    response.end(body);
+  }
+
+  async #authenticate(request: IncomingMessage): Promise<UserInfo | undefined> {
+    const header = request.headers.authorization;
+    if (header === undefined) return undefined;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match?.[1]) throw unauthorized();
+    const token = match[1];
+    const { tokens } = this.#options;
+    if (tokens.isAdminToken(token)) return ADMIN_USER;
+    const account = tokens.verifyServiceAccountToken(token, this.#now());
+    if (!account || !(await this.#options.serviceAccountExists(account.namespace, account.name, account.uid)))
+      throw unauthorized();
+    return serviceAccountUser(account);
+  }
+
+  #now(): Date {
+    return this.#options.now?.() ?? new Date();
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Resource requests: maps an HTTP method on a resource URL to a verb of the REST storage, decodes the body and
+ * query, and encodes the answer (JSON, or a Table when kubectl asks for one).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { objectForResource, parseBody } from '../objects/body.ts';
+import type { RequestContext, Scope } from '../objects/context.ts';
+import { supportedFieldLabels } from '../objects/fields.ts';
+import type { KubeObject } from '../objects/object.ts';
+import { PATCH_CONTENT_TYPES, type PatchType } from '../objects/patching.ts';
+import type { RestStorage } from '../objects/rest.ts';
+import type { ListOutcome } from '../objects/list.ts';
+import { apiVersionOf, type ResourceInfo } from '../resources.ts';
+import { ApiError, badRequest, methodNotAllowed, unsupportedMediaType } from '../status.ts';
+import { parseTableAccept, toTable } from '../table.ts';
+import { readBody, sendJson, warningHeaders } from './http-io.ts';
+import { deleteOptions, listQuery, writeOptions } from './query.ts';
+import type { ResourceTarget } from './routes.ts';
+import type { TokenRequestHandler } from './token-request.ts';
+import type { WatchStreamer } from './watch-stream.ts';
+
+export interface ResourceRequest {
+  request: IncomingMessage;
+  response: ServerResponse;
+  url: URL;
+  target: ResourceTarget;
+  info: ResourceInfo;
+  context: RequestContext;
+}
+
+const BODY_TYPES = /^application\/(json|yaml)\b/;
+
+export class ResourceHandler {
+  readonly #rest: RestStorage;
+  readonly #watches: WatchStreamer;
+  readonly #tokens: TokenRequestHandler;
+
+  constructor(rest: RestStorage, watches: WatchStreamer, tokens: TokenRequestHandler) {
+    this.#rest = rest;
+    this.#watches = watches;
+    this.#tokens = tokens;
+  }
+
+  async handle(call: ResourceRequest): Promise<void> {
+    const { target, info, request } = call;
+    if (target.namespace !== undefined && !info.namespaced) throw notFoundPath();
+    if (info.namespaced && target.namespace === undefined && target.name !== undefined) throw notFoundPath();
+    const scope: Scope = { info, namespace: target.namespace };
+    const method = request.method ?? 'GET';
+    if (target.subresource !== undefined) return this.#subresource(call, scope, method);
+    if (target.name === undefined) return this.#collection(call, scope, method);
+    return this.#item(call, scope, method, target.name);
+  }
+
+  async #collection(call: ResourceRequest, scope: Scope, method: string): Promise<void> {
+    const { url, context } = call;
+    const query = url.searchParams;
+    switch (method) {
+      case 'GET': {
+        if (query.get('watch') === 'true' || query.get('watch') === '1')
+          return this.#watches.serve(call, scope);
+        const outcome = await this.#rest.list(scope, listQuery(query, supportedFieldLabels(scope.info)));
+        return this.#sendList(call, scope.info, outcome);
+      }
+      case 'POST': {
+        if (scope.info.namespaced && scope.namespace === undefined) throw methodNotAllowed();
+        const body = await this.#objectBody(call, scope.info);
+        const created = await this.#rest.create(scope, body, writeOptions(query), context);
+        return this.#send(call, 201, created);
+      }
+      case 'DELETE': {
+        const options = deleteOptions(query, await this.#optionalBody(call));
+        const deleted = await this.#rest.deleteCollection(
+          scope,
+          listQuery(query, supportedFieldLabels(scope.info)),
+          options,
+          context,
+        );
+        return this.#send(call, 200, {
+          kind: scope.info.listKind,
+          apiVersion: apiVersionOf(scope.info),
+          metadata: {},
+          items: deleted,
+        });
+      }
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  async #item(call: ResourceRequest, scope: Scope, method: string, name: string): Promise<void> {
+    const { url, context } = call;
+    const query = url.searchParams;
+    switch (method) {
+      case 'GET':
+        return this.#sendObject(call, scope.info, (await this.#rest.get(scope, name)).object);
+      case 'PUT': {
+        const body = await this.#objectBody(call, scope.info);
+        const { object, created } = await this.#rest.update(
+          scope,
+          name,
+          body,
+          undefined,
+          writeOptions(query),
+          context,
+        );
+        return this.#send(call, created ? 201 : 200, object);
+      }
+      case 'PATCH': {
+        const { patchType, patch } = await this.#patchBody(call, scope.info);
+        const { object, created } = await this.#rest.patch(
+          scope,
+          name,
+          patchType,
+          patch,
+          undefined,
+          writeOptions(query),
+          context,
+        );
+        return this.#send(call, created ? 201 : 200, object);
+      }
+      case 'DELETE': {
+        const outcome = await this.#rest.delete(
+          scope,
+          name,
+          deleteOptions(query, await this.#optionalBody(call)),
+          context,
+        );
+        return this.#send(call, outcome.code, outcome.body);
+      }
+      case 'POST':
+        throw methodNotAllowed();
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  async #subresource(call: ResourceRequest, scope: Scope, method: string): Promise<void> {
+    const { target, url, context, info } = { ...call, info: scope.info };
+    const name = target.name ?? '';
+    const subresource = target.subresource ?? '';
+    if (!info.subresources.includes(subresource)) throw notFoundPath();
+    const query = url.searchParams;
+    if (subresource === 'token') {
+      if (method !== 'POST') throw methodNotAllowed();
+      const body = parseBody(await readBody(call.request), contentTypeOf(call.request), 'TokenRequest');
+      return this.#send(call, 201, await this.#tokens.create(scope, name, body, context));
+    }
+    const allowed = subresource === 'finalize' ? ['PUT'] : ['GET', 'PUT', 'PATCH'];
+    if (!allowed.includes(method)) throw methodNotAllowed();
+    if (method === 'GET') return this.#sendObject(call, info, (await this.#rest.get(scope, name)).object);
+    if (method === 'PUT') {
+      const body = await this.#objectBody(call, info);
+      const { object } = await this.#rest.update(
+        scope,
+        name,
+        body,
+        subresource,
+        writeOptions(query),
+        context,
+      );
+      return this.#send(call, 200, object);
+    }
+    const { patchType, patch } = await this.#patchBody(call, info);
+    const { object } = await this.#rest.patch(
+      scope,
+      name,
+      patchType,
+      patch,
+      subresource,
+      writeOptions(query),
+      context,
+    );
+    return this.#send(call, 200, object);
+  }
+
+  async #objectBody(call: ResourceRequest, info: ResourceInfo): Promise<KubeObject> {
+    const contentType = contentTypeOf(call.request);
+    if (!BODY_TYPES.test(contentType)) {
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+      );
+    }
+    const bytes = await readBody(call.request);
+    return objectForResource(info, parseBody(bytes, contentType, info.kind));
+  }
+
+  async #patchBody(
+    call: ResourceRequest,
+    info: ResourceInfo,
+  ): Promise<{ patchType: PatchType; patch: Uint8Array }> {
+    const contentType = contentTypeOf(call.request);
+    const patchType = PATCH_CONTENT_TYPES[contentType.split(';')[0]?.trim() ?? ''];
+    if (!patchType) throw unsupportedMediaType(contentType);
+    if (patchType === 'strategic' && !info.strategicMerge) throw unsupportedMediaType(contentType);
+    return { patchType, patch: await readBody(call.request) };
+  }
+
+  async #optionalBody(call: ResourceRequest): Promise<unknown> {
+    const bytes = await readBody(call.request);
+    if (bytes.length === 0) return undefined;
+    return parseBody(bytes, contentTypeOf(call.request) || 'application/json', 'DeleteOptions');
+  }
+
+  #sendObject(call: ResourceRequest, info: ResourceInfo, object: KubeObject): void {
+    const table = parseTableAccept(call.request.headers.accept);
+    if (!table.table) return this.#send(call, 200, object);
+    const body = toTable(info, [object], {
+      now: call.context.now,
+      includeObject: includeObjectOf(call.url),
+      resourceVersion: object.metadata.resourceVersion,
+      version: table.version,
+    });
+    this.#send(call, 200, body);
+  }
+
+  #sendList(call: ResourceRequest, info: ResourceInfo, outcome: ListOutcome): void {
+    const metadata = {
+      resourceVersion: String(outcome.revision),
+      ...(outcome.continueToken ? { continue: outcome.continueToken } : {}),
+      ...(outcome.remainingItemCount !== undefined ? { remainingItemCount: outcome.remainingItemCount } : {}),
+    };
+    const table = parseTableAccept(call.request.headers.accept);
+    if (table.table) {
+      const body = toTable(
+        info,
+        outcome.items.map((item) => item.object),
+        {
+          now: call.context.now,
+          includeObject: includeObjectOf(call.url),
+          resourceVersion: metadata.resourceVersion,
+          continueToken: outcome.continueToken,
+          remainingItemCount: outcome.remainingItemCount,
+          version: table.version,
+        },
+      );
+      return this.#send(call, 200, body);
+    }
+    const items = outcome.items.map((item) => (info.crd ? item.object : withoutTypeMeta(item.object)));
+    this.#send(call, 200, { kind: info.listKind, apiVersion: apiVersionOf(info), metadata, items });
+  }
+
+  #send(call: ResourceRequest, code: number, body: unknown): void {
+    const warnings = call.context.warnings;
+    if (warnings.length > 0) call.response.setHeader('Warning', warningHeaders(warnings));
+    sendJson(call.response, code, body);
+  }
+}
+
+/** Items of built-in lists carry no apiVersion/kind of their own (the list's type says it). */
+function withoutTypeMeta(object: KubeObject): Record<string, unknown> {
+  const { apiVersion: _apiVersion, kind: _kind, ...rest } = object;
+  return rest;
+}
+
+export function includeObjectOf(url: URL): 'None' | 'Metadata' | 'Object' {
+  const value = url.searchParams.get('includeObject') ?? 'Metadata';
+  if (value === 'None' || value === 'Metadata' || value === 'Object') return value;
+  throw badRequest(`includeObject: unsupported value "${value}"`);
+}
+
+export function contentTypeOf(request: IncomingMessage): string {
+  return (request.headers['content-type'] ?? '').trim();
+}
+
+export function notFoundPath(): ApiError {
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+}

@@ -1,0 +1,100 @@
+/**
+ * URL paths of the Kubernetes API, parsed into what they address: a discovery document, a collection, one
+ * object, or a subresource. Pure.
+ *
+ *   /api/v1/namespaces/{ns}/{resource}[/{name}[/{subresource}]]
+ *   /api/v1/{resource}[/{name}[/{subresource}]]          (cluster-scoped, or every namespace)
+ *   /apis/{group}/{version}/...                           (the same shapes)
+ */
+export type Route =
+  | { type: 'discovery-core' }
+  | { type: 'discovery-groups' }
+  | { type: 'discovery-group'; group: string }
+  | { type: 'discovery-resources'; group: string; version: string }
+  | { type: 'resource'; target: ResourceTarget }
+  | { type: 'version' }
+  | { type: 'health'; check: 'healthz' | 'livez' | 'readyz'; detail: string | undefined }
+  | { type: 'openapi-index' }
+  | { type: 'openapi-group-version'; group: string; version: string }
+  | { type: 'not-found' };
+
+export interface ResourceTarget {
+  group: string;
+  version: string;
+  /** Undefined for cluster-scoped resources and all-namespace collections. */
+  namespace: string | undefined;
+  resource: string;
+  name: string | undefined;
+  subresource: string | undefined;
+}
+
+export function parseRoute(pathname: string): Route {
+  const segments = pathname.split('/').filter((segment) => segment !== '');
+  if (segments.some((segment) => segment === '.' || segment === '..')) return { type: 'not-found' };
+  let decoded: string[];
+  try {
+    decoded = segments.map((segment) => decodeURIComponent(segment));
+  } catch {
+    return { type: 'not-found' };
+  }
+  const [first, ...rest] = decoded;
+  switch (first) {
+    case 'api':
+      return apiRoute(rest);
+    case 'apis':
+      return apisRoute(rest);
+    case 'version':
+      return rest.length === 0 ? { type: 'version' } : { type: 'not-found' };
+    case 'healthz':
+    case 'livez':
+    case 'readyz':
+      return rest.length <= 1 ? { type: 'health', check: first, detail: rest[0] } : { type: 'not-found' };
+    case 'openapi':
+      return openApiRoute(rest);
+    default:
+      return { type: 'not-found' };
+  }
+}
+
+function apiRoute(rest: string[]): Route {
+  if (rest.length === 0) return { type: 'discovery-core' };
+  const [version = '', ...tail] = rest;
+  if (tail.length === 0) return { type: 'discovery-resources', group: '', version };
+  return resourceRoute('', version, tail);
+}
+
+function apisRoute(rest: string[]): Route {
+  if (rest.length === 0) return { type: 'discovery-groups' };
+  const [group = '', version, ...tail] = rest;
+  if (version === undefined) return { type: 'discovery-group', group };
+  if (tail.length === 0) return { type: 'discovery-resources', group, version };
+  return resourceRoute(group, version, tail);
+}
+
+/** Namespace subresources (`/namespaces/x/status`) look like namespaced collections; kube decides by name. */
+const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+
+function resourceRoute(group: string, version: string, tail: string[]): Route {
+  const isNamespacedPath =
+    tail[0] === 'namespaces' &&
+    tail.length >= 3 &&
+    !(tail.length === 3 && NAMESPACE_SUBRESOURCES.has(tail[2] ?? ''));
+  if (isNamespacedPath) {
+    const [, namespace, resource = '', name, subresource, ...extra] = tail;
+    if (extra.length > 0) return { type: 'not-found' };
+    return { type: 'resource', target: { group, version, namespace, resource, name, subresource } };
+  }
+  const [resource = '', name, subresource, ...extra] = tail;
+  if (extra.length > 0) return { type: 'not-found' };
+  return { type: 'resource', target: { group, version, namespace: undefined, resource, name, subresource } };
+}
+
+function openApiRoute(rest: string[]): Route {
+  if (rest[0] !== 'v3') return { type: 'not-found' };
+  if (rest.length === 1) return { type: 'openapi-index' };
+  if (rest[1] === 'api' && rest.length === 3)
+    return { type: 'openapi-group-version', group: '', version: rest[2] ?? '' };
+  if (rest[1] === 'apis' && rest.length === 4)
+    return { type: 'openapi-group-version', group: rest[2] ?? '', version: rest[3] ?? '' };
+  return { type: 'not-found' };
+}
