@@ -32,7 +32,11 @@ export async function rawClient(cluster: DevCluster): Promise<RawClient> {
         const token = options.token === undefined ? adminToken : options.token;
         const headers: Record<string, string> = { Accept: options.accept ?? 'application/json' };
         if (token) headers['Authorization'] = `Bearer ${token}`;
-        if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+        if (options.body !== undefined) {
+          headers['Content-Type'] = options.contentType ?? 'application/json';
+          // Node sends a DELETE body without framing unless the length is given.
+          headers['Content-Length'] = String(Buffer.byteLength(options.body));
+        }
         const outgoing = request(
           { host: base.hostname, port: base.port, path, method, ca, headers },
           (response) => {

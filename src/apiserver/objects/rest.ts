@@ -260,7 +260,7 @@ export class RestStorage {
       const itemScope = { info: scope.info, namespace: item.object.metadata.namespace };
       try {
         const outcome = await this.delete(itemScope, item.object.metadata.name ?? '', options, context);
-        deleted.push(outcome.removed || !isStatus(outcome.body) ? (outcome.body as KubeObject) : item.object);
+        deleted.push(isStatus(outcome.body) ? item.object : (outcome.body as KubeObject));
       } catch (error) {
         if (!(error instanceof ApiError && error.code === 404)) throw error;
       }
