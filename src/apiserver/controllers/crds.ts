@@ -8,10 +8,9 @@ import { crdResourceInfos, crdStatus } from '../crd.ts';
 import { jsonEqual, type KubeObject } from '../objects/object.ts';
 import type { RestStorage } from '../objects/rest.ts';
 import type { ResourceRegistry } from '../resources.ts';
-import { EVERY_FIELD, EVERYTHING } from '../selectors.ts';
 import { ApiError } from '../status.ts';
 import type { Informer } from './runtime.ts';
-import { systemContext, WorkQueue, type Reporter } from './runtime.ts';
+import { deleteEverything, systemContext, WorkQueue, type Reporter } from './runtime.ts';
 
 export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 const WRITE = { dryRun: false, fieldManager: undefined, fieldValidation: 'Ignore' as const, force: false };
@@ -69,25 +68,10 @@ export class CrdController {
     if (!(crd.metadata.finalizers ?? []).includes(CRD_CLEANUP_FINALIZER)) return;
     const versions = crdResourceInfos(crd);
     const info = versions.find((candidate) => candidate.version === candidate.storageVersion) ?? versions[0];
-    if (info) {
-      const scope = { info, namespace: undefined };
-      const query = {
-        labels: EVERYTHING,
-        fields: EVERY_FIELD,
-        limit: 0,
-        continueToken: undefined,
-        resourceVersion: undefined,
-        resourceVersionMatch: undefined,
-      };
-      await this.#rest.deleteCollection(
-        scope,
-        query,
-        { dryRun: false, propagationPolicy: 'Background' },
-        systemContext('apiextensions-apiserver'),
-      );
-      if ((await this.#rest.list(scope, query)).items.length > 0)
-        return this.queue.addAfter(name, RECHECK_MS);
-    }
+    const remaining = info
+      ? await deleteEverything(this.#rest, { info, namespace: undefined }, 'apiextensions-apiserver')
+      : 0;
+    if (remaining > 0) return this.queue.addAfter(name, RECHECK_MS);
     const finalizers = (crd.metadata.finalizers ?? []).filter(
       (finalizer) => finalizer !== CRD_CLEANUP_FINALIZER,
     );

@@ -169,33 +169,25 @@ export class GarbageCollector {
     return { ...dependent, uid: reference.uid, owners: [], finalizers: [], deleting: false };
   }
 
-  async #dropOwners(node: Node, uids: Set<string>): Promise<void> {
-    const patch = JSON.stringify({
-      metadata: { ownerReferences: node.owners.filter((owner) => !uids.has(owner.uid)), uid: node.uid },
+  #dropOwners(node: Node, uids: Set<string>): Promise<void> {
+    return this.#patchMetadata(node, {
+      ownerReferences: node.owners.filter((owner) => !uids.has(owner.uid)),
     });
-    await this.#tolerateGone(() =>
-      this.#rest.patch(
-        { info: node.info, namespace: node.namespace },
-        node.name,
-        'merge',
-        Buffer.from(patch),
-        undefined,
-        WRITE,
-        systemContext('generic-garbage-collector'),
-      ),
-    );
   }
 
-  async #removeFinalizer(node: Node, finalizer: string): Promise<void> {
-    const patch = JSON.stringify({
-      metadata: { finalizers: node.finalizers.filter((item) => item !== finalizer), uid: node.uid },
-    });
+  #removeFinalizer(node: Node, finalizer: string): Promise<void> {
+    return this.#patchMetadata(node, { finalizers: node.finalizers.filter((item) => item !== finalizer) });
+  }
+
+  /** A merge patch of metadata, for this object only (the uid makes a same-named successor a conflict). */
+  async #patchMetadata(node: Node, metadata: Record<string, unknown>): Promise<void> {
+    const patch = Buffer.from(JSON.stringify({ metadata: { ...metadata, uid: node.uid } }));
     await this.#tolerateGone(() =>
       this.#rest.patch(
         { info: node.info, namespace: node.namespace },
         node.name,
         'merge',
-        Buffer.from(patch),
+        patch,
         undefined,
         WRITE,
         systemContext('generic-garbage-collector'),

@@ -8,9 +8,8 @@ import type { KubeObject } from '../objects/object.ts';
 import type { RestStorage } from '../objects/rest.ts';
 import type { ResourceInfo, ResourceRegistry } from '../resources.ts';
 import { ApiError } from '../status.ts';
-import { EVERY_FIELD, EVERYTHING } from '../selectors.ts';
 import type { Informer } from './runtime.ts';
-import { systemContext, WorkQueue, type Reporter } from './runtime.ts';
+import { deleteEverything, systemContext, WorkQueue, type Reporter } from './runtime.ts';
 
 const NAMESPACE_FINALIZER = 'kubernetes';
 const RECHECK_MS = 500;
@@ -97,22 +96,7 @@ export class NamespaceController {
     for (const info of this.#registry.all()) {
       if (!info.namespaced || seen.has(info.storagePrefix)) continue;
       seen.add(info.storagePrefix);
-      const scope = { info, namespace };
-      const query = {
-        labels: EVERYTHING,
-        fields: EVERY_FIELD,
-        limit: 0,
-        continueToken: undefined,
-        resourceVersion: undefined,
-        resourceVersionMatch: undefined,
-      };
-      await this.#rest.deleteCollection(
-        scope,
-        query,
-        { dryRun: false, propagationPolicy: 'Background' },
-        systemContext('kube-controller-manager'),
-      );
-      remaining += (await this.#rest.list(scope, query)).items.length;
+      remaining += await deleteEverything(this.#rest, { info, namespace }, 'kube-controller-manager');
     }
     return remaining;
   }

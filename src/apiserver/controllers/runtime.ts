@@ -4,7 +4,8 @@
  * failures retried with exponential backoff). Controllers run in the server process and act through the same
  * REST storage clients use, as the system user.
  */
-import type { RequestContext } from '../objects/context.ts';
+import type { RequestContext, Scope } from '../objects/context.ts';
+import type { RestStorage } from '../objects/rest.ts';
 import type { KubeObject } from '../objects/object.ts';
 import type { ObjectStore } from '../objects/store.ts';
 import type { Subscription, WatchCache } from '../objects/watch-cache.ts';
@@ -155,6 +156,26 @@ export class WorkQueue {
     this.#running = false;
     for (const resolve of this.#idle.splice(0)) resolve();
   }
+}
+
+const EVERY_OBJECT = {
+  labels: EVERYTHING,
+  fields: EVERY_FIELD,
+  limit: 0,
+  continueToken: undefined,
+  resourceVersion: undefined,
+  resourceVersionMatch: undefined,
+};
+
+/** Deletes every object in `scope` (background propagation); returns how many are still there (finalizers). */
+export async function deleteEverything(rest: RestStorage, scope: Scope, component: string): Promise<number> {
+  await rest.deleteCollection(
+    scope,
+    EVERY_OBJECT,
+    { dryRun: false, propagationPolicy: 'Background' },
+    systemContext(component),
+  );
+  return (await rest.list(scope, EVERY_OBJECT)).items.length;
 }
 
 /** `namespace/name` (or `name`), the key controllers queue. */

@@ -61,7 +61,7 @@ export function trackWrite(
       subresource,
       schema: mergeSchemaOf(info),
     });
-    setManagedFields(next, entries as unknown as Record<string, unknown>[]);
+    setManagedFields(next, entries);
   } catch (error) {
     throw asApiError(error);
   }
@@ -96,7 +96,7 @@ export function trackApply(
   }
 }
 
-function setManagedFields(object: KubeObject, entries: Record<string, unknown>[] | undefined): void {
+function setManagedFields(object: KubeObject, entries: unknown[] | undefined): void {
   if (entries && entries.length > 0) object.metadata.managedFields = entries;
   else delete object.metadata.managedFields;
 }

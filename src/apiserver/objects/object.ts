@@ -2,35 +2,11 @@
  * Kubernetes objects as the server handles them: plain JSON values with a metadata block. Helpers here read
  * and write the few metadata fields every layer needs, without assuming anything else about the kind.
  */
+import type { ObjectMeta } from '../../kube/objects.ts';
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  managedFields?: Record<string, unknown>[];
-  selfLink?: string;
-  [field: string]: unknown;
-}
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type { ObjectMeta, OwnerReference } from '../../kube/objects.ts';
 
 export interface KubeObject {
   apiVersion?: string;

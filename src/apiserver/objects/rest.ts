@@ -94,20 +94,11 @@ export class RestStorage {
     this.#assignName(object);
     if (resourceVersionSetOnCreate(object)) throw resourceVersionOnCreateError();
     delete object.metadata.resourceVersion;
-    strategy.prepareForCreate(info, object, context.now);
-    object.metadata.uid = this.#newUid();
-    object.metadata.creationTimestamp = kubeTimestamp(context.now);
-    if (info.generation !== 'none') object.metadata.generation = 1;
-    trackWrite(undefined, object, 'Update', this.#manager(options, context), context.now, info);
-    strategy.validate(info, object, undefined);
-    await this.#namespaces.admitCreate(scope, object);
-    if (options.dryRun) return object;
-    try {
-      return (await this.store.create(info, object)).object;
-    } catch (error) {
-      if (isConflict(error, 'exists')) throw alreadyExists(info, object.metadata.name ?? '');
-      throw error;
-    }
+    return this.#insert(scope, object, options, context, {
+      recordManager: () =>
+        trackWrite(undefined, object, 'Update', this.#manager(options, context), context.now, info),
+      taken: () => alreadyExists(info, object.metadata.name ?? ''),
+    });
   }
 
   /** PUT: replace the object (or its status / finalize subresource). */
@@ -340,19 +331,10 @@ export class RestStorage {
       throw badRequest(
         `the name of the object (${object.metadata.name ?? ''}) does not match the name on the URL (${name})`,
       );
-    strategy.prepareForCreate(info, object, context.now);
-    object.metadata.uid = this.#newUid();
-    object.metadata.creationTimestamp = kubeTimestamp(context.now);
-    if (info.generation !== 'none') object.metadata.generation = 1;
-    strategy.validate(info, object, undefined);
-    await this.#namespaces.admitCreate(scope, object);
-    if (options.dryRun) return object;
-    try {
-      return (await this.store.create(info, object)).object;
-    } catch (error) {
-      if (isConflict(error, 'exists')) throw conflict(info, name, OPTIMISTIC_LOCK_MESSAGE);
-      throw error;
-    }
+    // Apply made the managed fields already; losing a race to create is a conflict, as for any apply.
+    return this.#insert(scope, object, options, context, {
+      taken: () => conflict(info, name, OPTIMISTIC_LOCK_MESSAGE),
+    });
   }
 
   async #deleteOrMark(
@@ -371,6 +353,34 @@ export class RestStorage {
     if (options.dryRun) return { code: 200, body: deletedBody(info, current.object), removed: true };
     const deleted = await this.store.delete(info, current);
     return { code: 200, body: deletedBody(info, deleted.object), removed: true };
+  }
+
+  /**
+   * The common end of every create: server-owned metadata, the manager's record, validation, admission, then
+   * the write (unless a dry run); `taken` is the error for a name that exists.
+   */
+  async #insert(
+    scope: Scope,
+    object: KubeObject,
+    options: WriteOptions,
+    context: RequestContext,
+    hooks: { recordManager?: () => void; taken: () => ApiError },
+  ): Promise<KubeObject> {
+    const { info } = scope;
+    strategy.prepareForCreate(info, object);
+    object.metadata.uid = this.#newUid();
+    object.metadata.creationTimestamp = kubeTimestamp(context.now);
+    if (info.generation !== 'none') object.metadata.generation = 1;
+    hooks.recordManager?.();
+    strategy.validate(info, object, undefined);
+    await this.#namespaces.admitCreate(scope, object);
+    if (options.dryRun) return object;
+    try {
+      return (await this.store.create(info, object)).object;
+    } catch (error) {
+      if (isConflict(error, 'exists')) throw hooks.taken();
+      throw error;
+    }
   }
 
   #withScope(scope: Scope, body: KubeObject): KubeObject {

@@ -63,7 +63,7 @@ export function coerceKind(info: ResourceInfo, value: unknown): KubeObject {
   return objectForResource(info, value);
 }
 
-export function prepareForCreate(info: ResourceInfo, object: KubeObject, now: Date): void {
+export function prepareForCreate(info: ResourceInfo, object: KubeObject): void {
   const metadata = object.metadata;
   delete metadata.deletionTimestamp;
   delete metadata.deletionGracePeriodSeconds;
@@ -88,7 +88,6 @@ export function prepareForCreate(info: ResourceInfo, object: KubeObject, now: Da
     Object.assign(object, crdDefaults(object));
     object['status'] = { storedVersions: [], conditions: [], acceptedNames: { kind: '', plural: '' } };
   }
-  void now;
 }
 
 export function prepareForUpdate(
