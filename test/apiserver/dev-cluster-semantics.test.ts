@@ -23,8 +23,18 @@ interface Meta {
 
 const CM = '/api/v1/namespaces/default/configmaps';
 
-async function json(api: RawClient, method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: Json }> {
-  const response = await api.send(method, path, body === undefined ? {} : { body: JSON.stringify(body), ...(contentType ? { contentType } : {}) });
+async function json(
+  api: RawClient,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType?: string,
+): Promise<{ status: number; body: Json }> {
+  const response = await api.send(
+    method,
+    path,
+    body === undefined ? {} : { body: JSON.stringify(body), ...(contentType ? { contentType } : {}) },
+  );
   return { status: response.status, body: response.text ? response.json() : {} };
 }
 
@@ -50,30 +60,54 @@ test('API semantics and control loops', async (t) => {
   const exists = async (path: string): Promise<boolean> => (await api.send('GET', path)).status === 200;
 
   await t.test('generateName gets a 5-character suffix', async () => {
-    const created = await json(api, 'POST', CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'gen-' } });
+    const created = await json(api, 'POST', CM, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { generateName: 'gen-' },
+    });
     assert.equal(created.status, 201);
     assert.match(meta(created.body).name, /^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
   });
 
-  await t.test('a finalizer holds deletion: deletionTimestamp set, then gone when the finalizer is removed', async () => {
-    await json(api, 'POST', CM, configMap('held', { finalizers: ['example.com/hold'] }));
-    const deleted = await json(api, 'DELETE', `${CM}/held`);
-    assert.equal(deleted.status, 200);
-    assert.ok(meta(deleted.body).deletionTimestamp);
-    assert.ok(await exists(`${CM}/held`));
-    const refused = await json(api, 'DELETE', `${CM}/held`, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: 'not-the-uid' } });
-    assert.equal(refused.status, 409);
-    assert.match(String(refused.body['message']), /Precondition failed: UID in precondition: not-the-uid, UID in object meta: /);
-    const released = await json(api, 'PATCH', `${CM}/held`, { metadata: { finalizers: null } }, 'application/merge-patch+json');
-    assert.equal(released.status, 200);
-    assert.equal(await exists(`${CM}/held`), false);
-  });
+  await t.test(
+    'a finalizer holds deletion: deletionTimestamp set, then gone when the finalizer is removed',
+    async () => {
+      await json(api, 'POST', CM, configMap('held', { finalizers: ['example.com/hold'] }));
+      const deleted = await json(api, 'DELETE', `${CM}/held`);
+      assert.equal(deleted.status, 200);
+      assert.ok(meta(deleted.body).deletionTimestamp);
+      assert.ok(await exists(`${CM}/held`));
+      const refused = await json(api, 'DELETE', `${CM}/held`, {
+        kind: 'DeleteOptions',
+        apiVersion: 'v1',
+        preconditions: { uid: 'not-the-uid' },
+      });
+      assert.equal(refused.status, 409);
+      assert.match(
+        String(refused.body['message']),
+        /Precondition failed: UID in precondition: not-the-uid, UID in object meta: /,
+      );
+      const released = await json(
+        api,
+        'PATCH',
+        `${CM}/held`,
+        { metadata: { finalizers: null } },
+        'application/merge-patch+json',
+      );
+      assert.equal(released.status, 200);
+      assert.equal(await exists(`${CM}/held`), false);
+    },
+  );
 
   await t.test('DELETE on a collection removes what the selector matches', async () => {
-    for (const name of ['col-a', 'col-b', 'col-c']) await json(api, 'POST', CM, configMap(name, { labels: { batch: name === 'col-c' ? 'keep' : 'drop' } }));
+    for (const name of ['col-a', 'col-b', 'col-c'])
+      await json(api, 'POST', CM, configMap(name, { labels: { batch: name === 'col-c' ? 'keep' : 'drop' } }));
     const response = await json(api, 'DELETE', `${CM}?labelSelector=batch%3Ddrop`);
     assert.equal(response.status, 200);
-    assert.deepEqual((response.body['items'] as Json[]).map((item) => meta(item).name).sort(), ['col-a', 'col-b']);
+    assert.deepEqual((response.body['items'] as Json[]).map((item) => meta(item).name).sort(), [
+      'col-a',
+      'col-b',
+    ]);
     assert.deepEqual([await exists(`${CM}/col-a`), await exists(`${CM}/col-c`)], [false, true]);
   });
 
@@ -92,46 +126,113 @@ test('API semantics and control loops', async (t) => {
             served: true,
             storage: true,
             subresources: { status: {} },
-            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } }, status: { type: 'object', properties: { ready: { type: 'boolean' } } } } } },
+            schema: {
+              openAPIV3Schema: {
+                type: 'object',
+                properties: {
+                  spec: { type: 'object', properties: { size: { type: 'integer' } } },
+                  status: { type: 'object', properties: { ready: { type: 'boolean' } } },
+                },
+              },
+            },
           },
         ],
       },
     };
     const started = Date.now();
-    assert.equal((await json(api, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status, 201);
+    assert.equal(
+      (await json(api, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status,
+      201,
+    );
     const path = '/apis/example.com/v1/namespaces/default/gadgets';
     await eventually('the gadgets resource', async () => (await api.send('GET', path)).status === 200, 1000);
     t.diagnostic(`gadgets served after ${Date.now() - started} ms`);
-    const gadget = { apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'g1' }, spec: { size: 1 }, status: { ready: true } };
+    const gadget = {
+      apiVersion: 'example.com/v1',
+      kind: 'Gadget',
+      metadata: { name: 'g1' },
+      spec: { size: 1 },
+      status: { ready: true },
+    };
     const created = await json(api, 'POST', path, gadget);
     assert.equal(created.status, 201);
     assert.equal(created.body['status'], undefined, 'status is not set through the main resource');
     assert.equal(meta(created.body).generation, 1);
-    const withStatus = await json(api, 'PUT', `${path}/g1/status`, { ...created.body, status: { ready: true }, spec: { size: 99 } });
+    const withStatus = await json(api, 'PUT', `${path}/g1/status`, {
+      ...created.body,
+      status: { ready: true },
+      spec: { size: 99 },
+    });
     assert.equal(withStatus.status, 200);
     assert.deepEqual(withStatus.body['status'], { ready: true });
     assert.deepEqual(withStatus.body['spec'], { size: 1 }, 'the status subresource changes status only');
     assert.equal(meta(withStatus.body).generation, 1, 'a status change does not bump generation');
-    const labelled = await json(api, 'PATCH', `${path}/g1`, { metadata: { labels: { a: 'b' } } }, 'application/merge-patch+json');
+    const labelled = await json(
+      api,
+      'PATCH',
+      `${path}/g1`,
+      { metadata: { labels: { a: 'b' } } },
+      'application/merge-patch+json',
+    );
     assert.equal(meta(labelled.body).generation, 1, 'a metadata change does not bump generation');
-    const resized = await json(api, 'PATCH', `${path}/g1`, { spec: { size: 2 }, status: { ready: false } }, 'application/merge-patch+json');
+    const resized = await json(
+      api,
+      'PATCH',
+      `${path}/g1`,
+      { spec: { size: 2 }, status: { ready: false } },
+      'application/merge-patch+json',
+    );
     assert.equal(meta(resized.body).generation, 2);
     assert.deepEqual(resized.body['status'], { ready: true }, 'the main resource ignores status');
-    const invalid = await json(api, 'POST', path, { ...gadget, metadata: { name: 'g2' }, spec: { size: 'big' } });
+    const invalid = await json(api, 'POST', path, {
+      ...gadget,
+      metadata: { name: 'g2' },
+      spec: { size: 'big' },
+    });
     assert.equal(invalid.status, 422);
-    const smp = await api.send('PATCH', `${path}/g1`, { body: '{}', contentType: 'application/strategic-merge-patch+json' });
+    const smp = await api.send('PATCH', `${path}/g1`, {
+      body: '{}',
+      contentType: 'application/strategic-merge-patch+json',
+    });
     assert.equal(smp.status, 415);
 
-    assert.equal((await json(api, 'DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com')).status, 200);
-    await eventually('the CRD and its objects to go', async () => !(await exists('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com')));
-    await eventually('the resource to stop being served', async () => (await api.send('GET', path)).status === 404);
+    assert.equal(
+      (
+        await json(
+          api,
+          'DELETE',
+          '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com',
+        )
+      ).status,
+      200,
+    );
+    await eventually(
+      'the CRD and its objects to go',
+      async () =>
+        !(await exists('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com')),
+    );
+    await eventually(
+      'the resource to stop being served',
+      async () => (await api.send('GET', path)).status === 404,
+    );
   });
 
   await t.test('garbage collection: background, foreground and orphan propagation', async () => {
     const owner = async (name: string): Promise<Json> => (await json(api, 'POST', CM, configMap(name))).body;
     const dependent = async (name: string, of: Json, block = false): Promise<void> => {
-      const reference = { apiVersion: 'v1', kind: 'ConfigMap', name: meta(of).name, uid: meta(of).uid, ...(block ? { blockOwnerDeletion: true } : {}) };
-      const body = { apiVersion: 'v1', kind: 'Secret', metadata: { name, ownerReferences: [reference] }, stringData: { a: 'b' } };
+      const reference = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: meta(of).name,
+        uid: meta(of).uid,
+        ...(block ? { blockOwnerDeletion: true } : {}),
+      };
+      const body = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, ownerReferences: [reference] },
+        stringData: { a: 'b' },
+      };
       assert.equal((await json(api, 'POST', '/api/v1/namespaces/default/secrets', body)).status, 201);
     };
     const secret = (name: string) => `/api/v1/namespaces/default/secrets/${name}`;
@@ -139,17 +240,39 @@ test('API semantics and control loops', async (t) => {
     const background = await owner('owner-bg');
     await dependent('dep-bg', background);
     await json(api, 'DELETE', `${CM}/owner-bg`);
-    await eventually('the background dependent to be collected', async () => !(await exists(secret('dep-bg'))));
+    await eventually(
+      'the background dependent to be collected',
+      async () => !(await exists(secret('dep-bg'))),
+    );
 
     const foreground = await owner('owner-fg');
     await dependent('dep-fg', foreground, true);
-    await json(api, 'PATCH', secret('dep-fg'), { metadata: { finalizers: ['example.com/slow'] } }, 'application/merge-patch+json');
-    const marked = await json(api, 'DELETE', `${CM}/owner-fg`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground' });
+    await json(
+      api,
+      'PATCH',
+      secret('dep-fg'),
+      { metadata: { finalizers: ['example.com/slow'] } },
+      'application/merge-patch+json',
+    );
+    const marked = await json(api, 'DELETE', `${CM}/owner-fg`, {
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      propagationPolicy: 'Foreground',
+    });
     assert.deepEqual(meta(marked.body).finalizers, ['foregroundDeletion']);
     await sleep(300);
     assert.ok(await exists(`${CM}/owner-fg`), 'the owner waits for its blocking dependent');
-    await json(api, 'PATCH', secret('dep-fg'), { metadata: { finalizers: null } }, 'application/merge-patch+json');
-    await eventually('the foreground owner to go after its dependent', async () => !(await exists(`${CM}/owner-fg`)));
+    await json(
+      api,
+      'PATCH',
+      secret('dep-fg'),
+      { metadata: { finalizers: null } },
+      'application/merge-patch+json',
+    );
+    await eventually(
+      'the foreground owner to go after its dependent',
+      async () => !(await exists(`${CM}/owner-fg`)),
+    );
 
     const orphaning = await owner('owner-orphan');
     await dependent('dep-orphan', orphaning);
@@ -162,18 +285,40 @@ test('API semantics and control loops', async (t) => {
 
   await t.test('ClusterRole aggregation', async () => {
     const roles = '/apis/rbac.authorization.k8s.io/v1/clusterroles';
-    await json(api, 'POST', roles, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'secret-reader-all' }, aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'example.com/aggregate': 'true' } }] } });
-    for (const [name, verb] of [['zz-part', 'list'], ['aa-part', 'get']] as const) {
-      await json(api, 'POST', roles, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: { 'example.com/aggregate': 'true' } }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: [verb] }] });
+    await json(api, 'POST', roles, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'secret-reader-all' },
+      aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'example.com/aggregate': 'true' } }] },
+    });
+    for (const [name, verb] of [
+      ['zz-part', 'list'],
+      ['aa-part', 'get'],
+    ] as const) {
+      await json(api, 'POST', roles, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name, labels: { 'example.com/aggregate': 'true' } },
+        rules: [{ apiGroups: [''], resources: ['secrets'], verbs: [verb] }],
+      });
     }
-    await eventually('the aggregated rules', async () => JSON.stringify((await json(api, 'GET', `${roles}/secret-reader-all`)).body['rules']) === JSON.stringify([
-      { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
-      { apiGroups: [''], resources: ['secrets'], verbs: ['list'] },
-    ]));
+    await eventually(
+      'the aggregated rules',
+      async () =>
+        JSON.stringify((await json(api, 'GET', `${roles}/secret-reader-all`)).body['rules']) ===
+        JSON.stringify([
+          { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+          { apiGroups: [''], resources: ['secrets'], verbs: ['list'] },
+        ]),
+    );
   });
 
   await t.test('every namespace gets a default ServiceAccount, recreated when deleted', async () => {
-    await json(api, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fresh' } });
+    await json(api, 'POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'fresh' },
+    });
     const account = '/api/v1/namespaces/fresh/serviceaccounts/default';
     await eventually('the default ServiceAccount', () => exists(account));
     const uid = meta((await json(api, 'GET', account)).body).uid;
@@ -185,8 +330,14 @@ test('API semantics and control loops', async (t) => {
   });
 
   await t.test('watch bookmarks carry the progress revision', async () => {
-    const response = await api.send('GET', `${CM}?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion=${meta((await json(api, 'GET', `${CM}/col-c`)).body).resourceVersion}`);
-    const events = response.text.trim().split('\n').map((line) => JSON.parse(line) as { type: string; object: Json });
+    const response = await api.send(
+      'GET',
+      `${CM}?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion=${meta((await json(api, 'GET', `${CM}/col-c`)).body).resourceVersion}`,
+    );
+    const events = response.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; object: Json });
     const bookmark = events.find((event) => event.type === 'BOOKMARK');
     assert.ok(bookmark, response.text);
     assert.equal(bookmark.object['kind'], 'ConfigMap');

@@ -6,13 +6,16 @@
 import { jsonErrorOffset } from '../../manifests/json-error.ts';
 import { yaml } from '../../manifests/yaml.ts';
 import { apiVersionOf, type ResourceInfo } from '../resources.ts';
-import { badRequest } from '../status.ts';
+import { ApiError, badRequest } from '../status.ts';
+import { CodecError } from '../codec/errors.ts';
+import { decodeProtobufRequest, PROTOBUF_CONTENT_TYPE } from '../codec/protobuf.ts';
 import { isPlainObject, type KubeObject } from './object.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
-/** Parses a JSON or YAML body into a value; `what` names the expected type in the error. */
+/** Parses a JSON, YAML or protobuf body into a value; `what` names the expected type in the error. */
 export function parseBody(bytes: Uint8Array, contentType: string, what: string): unknown {
+  if (contentType.startsWith(PROTOBUF_CONTENT_TYPE)) return parseProtobufBody(bytes);
   const text = decoder.decode(bytes);
   if (/^application\/(yaml|apply-patch\+yaml)\b/.test(contentType)) return parseYamlBody(text, what);
   try {
@@ -22,6 +25,18 @@ export function parseBody(bytes: Uint8Array, contentType: string, what: string):
     throw badRequest(
       `the object provided is unrecognized (must be of type ${what}): couldn't get version/kind; json parse error: invalid JSON at byte offset ${Math.max(offset, 0)}`,
     );
+  }
+}
+
+/** kubectl's typed commands send protobuf; kinds without a message table here are refused (415). */
+function parseProtobufBody(bytes: Uint8Array): unknown {
+  try {
+    return decodeProtobufRequest(bytes);
+  } catch (error) {
+    if (!(error instanceof CodecError)) throw error;
+    if (error.message.includes('not supported by this server'))
+      throw new ApiError(415, 'UnsupportedMediaType', error.message);
+    throw badRequest(`the body of the request could not be decoded: ${error.message}`);
   }
 }
 

@@ -28,7 +28,7 @@ export interface ResourceRequest {
   context: RequestContext;
 }
 
-const BODY_TYPES = /^application\/(json|yaml)\b/;
+const BODY_TYPES = /^application\/(json|yaml|vnd\.kubernetes\.protobuf)\b/;
 
 export class ResourceHandler {
   readonly #rest: RestStorage;
@@ -180,7 +180,7 @@ export class ResourceHandler {
       throw new ApiError(
         415,
         'UnsupportedMediaType',
-        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
       );
     }
     const bytes = await readBody(call.request);

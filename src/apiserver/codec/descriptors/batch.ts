@@ -71,7 +71,11 @@ message('batch.UncountedTerminatedPods', [
   [2, 'failed', 'string', 'ro'],
 ]);
 
-message('batch.CronJob', [OBJECT_META, [2, 'spec', 'batch.CronJobSpec'], [3, 'status', 'batch.CronJobStatus']]);
+message('batch.CronJob', [
+  OBJECT_META,
+  [2, 'spec', 'batch.CronJobSpec'],
+  [3, 'status', 'batch.CronJobStatus'],
+]);
 message('batch.CronJobSpec', [
   [1, 'schedule', 'string'],
   [8, 'timeZone', 'string', 'p'],
