@@ -3,6 +3,7 @@
  * the invariants of a structural schema (errors sorted as kube sorts them), and the default values inside the schema
  * (which must be pruned and must validate). Paths and messages are kube's. Pure; no I/O.
  */
+import { isObject, objectAt, objectList, stringAt, stringList } from './json-access.ts';
 import { isDeepStrictEqual } from 'node:util';
 
 import {
@@ -19,27 +20,6 @@ import {
   verbatim,
 } from './field-errors.ts';
 import { type Schema, pruneValue, validateValue } from './schema.ts';
-import { isObject } from './validation.ts';
-
-type JsonObject = Record<string, unknown>;
-
-function objectAt(object: JsonObject | undefined, field: string): JsonObject | undefined {
-  const value = object?.[field];
-  return isObject(value) ? value : undefined;
-}
-
-function stringAt(object: JsonObject | undefined, field: string): string {
-  const value = object?.[field];
-  return typeof value === 'string' ? value : '';
-}
-
-function objectList(value: unknown): JsonObject[] {
-  return Array.isArray(value) ? value.map((item) => (isObject(item) ? item : {})) : [];
-}
-
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
 
 // ---------- openAPIV3Schema ----------
 

@@ -9,6 +9,7 @@
  * reproduced here, including the Go dump of spec.versions that some messages carry (pointer addresses are fixed
  * placeholders: kube prints real, random ones).
  */
+import { isObject, objectAt, objectList, stringAt, stringList, type JsonObject } from './json-access.ts';
 import { Buffer } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
 
@@ -27,37 +28,22 @@ import {
   verbatim,
 } from './field-errors.ts';
 import { validateCrdSchema } from './crd-schema.ts';
-import { type PrinterColumn, type ResourceInfo, STANDARD_VERBS, customResourcePrefix } from './resources.ts';
+import {
+  type PrinterColumn,
+  type ResourceInfo,
+  type ScalePaths,
+  STANDARD_VERBS,
+  customResourcePrefix,
+} from './resources.ts';
 import {
   FIELD_IMMUTABLE,
   isDns1035Label,
   isDns1123Subdomain,
-  isObject,
   type NameValidator,
   nameErrors,
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from './validation.ts';
-
-type JsonObject = Record<string, unknown>;
-
-function objectAt(object: JsonObject | undefined, field: string): JsonObject | undefined {
-  const value = object?.[field];
-  return isObject(value) ? value : undefined;
-}
-
-function stringAt(object: JsonObject | undefined, field: string): string {
-  const value = object?.[field];
-  return typeof value === 'string' ? value : '';
-}
-
-function objectList(value: unknown): JsonObject[] {
-  return Array.isArray(value) ? value.map((item) => (isObject(item) ? item : {})) : [];
-}
-
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
 
 function specOf(crd: JsonObject): JsonObject {
   return objectAt(crd, 'spec') ?? {};
@@ -678,6 +664,17 @@ function printerColumns(version: JsonObject): PrinterColumn[] {
   return columns.length > 0 ? columns : [...DEFAULT_COLUMNS];
 }
 
+function scalePathsOf(version: JsonObject): ScalePaths | undefined {
+  const scale = objectAt(objectAt(version, 'subresources'), 'scale');
+  if (!scale) return undefined;
+  const labelSelectorPath = stringAt(scale, 'labelSelectorPath');
+  return {
+    specReplicasPath: stringAt(scale, 'specReplicasPath'),
+    statusReplicasPath: stringAt(scale, 'statusReplicasPath'),
+    labelSelectorPath: labelSelectorPath || undefined,
+  };
+}
+
 function subresourcesOf(version: JsonObject): string[] {
   const subresources = objectAt(version, 'subresources');
   return ['status', 'scale'].filter((name) => isObject(subresources?.[name]));
@@ -715,6 +712,7 @@ export function crdResourceInfos(crd: JsonObject): ResourceInfo[] {
         name: crdName,
         schema: objectAt(objectAt(version, 'schema'), 'openAPIV3Schema'),
         printerColumns: printerColumns(version),
+        scale: scalePathsOf(version),
       },
     }));
 }

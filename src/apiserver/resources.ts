@@ -63,6 +63,14 @@ export interface CustomResourceInfo {
   /** openAPIV3Schema of this version, when the CRD gives one. */
   schema?: Record<string, unknown> | undefined;
   printerColumns: readonly PrinterColumn[];
+  /** The scale subresource's paths (`.spec.replicas`…), when the version has one. */
+  scale?: ScalePaths | undefined;
+}
+
+export interface ScalePaths {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string | undefined;
 }
 
 export function apiVersionOf(info: Pick<ResourceInfo, 'group' | 'version'>): string {
@@ -143,7 +151,7 @@ const BUILTINS: BuiltinSpec[] = [
     namespaced: true,
     shortNames: [{ Deployment: 'deploy', StatefulSet: 'sts', DaemonSet: 'ds' }[kind]],
     categories: ['all'],
-    subresources: ['status'],
+    subresources: kind === 'DaemonSet' ? ['status'] : ['status', 'scale'],
     generation: 'spec',
   })),
   {

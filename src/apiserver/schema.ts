@@ -30,12 +30,11 @@ import {
   base64DecodeError,
   isDns1035Label,
   dropUnknownMetadataFields,
-  isObject,
   validateObjectMeta,
 } from './validation.ts';
+import { isObject, type JsonObject } from './json-access.ts';
 
 export type Schema = Record<string, unknown>;
-type JsonObject = Record<string, unknown>;
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 

@@ -122,3 +122,39 @@ export function parseFieldSelector(
     matches: (fields) => terms.every((term) => (fields[term.field] === term.value) !== term.negate),
   };
 }
+
+interface LabelSelectorObject {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/**
+ * A metav1.LabelSelector (matchLabels + matchExpressions) in its string form, requirements sorted by key as
+ * apimachinery prints them (`app=web,tier in (a,b)`); `{}` is the empty string, which selects everything.
+ */
+export function labelSelectorString(value: unknown): string {
+  const selector = (typeof value === 'object' && value !== null ? value : {}) as LabelSelectorObject;
+  const terms: [string, string][] = [
+    ...Object.entries(selector.matchLabels ?? {}).map(([key, labelValue]): [string, string] => [
+      key,
+      `${key}=${labelValue}`,
+    ]),
+    ...(selector.matchExpressions ?? []).map((expression): [string, string] => {
+      const values = [...(expression.values ?? [])].sort().join(',');
+      switch (expression.operator) {
+        case 'In':
+          return [expression.key, `${expression.key} in (${values})`];
+        case 'NotIn':
+          return [expression.key, `${expression.key} notin (${values})`];
+        case 'Exists':
+          return [expression.key, expression.key];
+        default:
+          return [expression.key, `!${expression.key}`];
+      }
+    }),
+  ];
+  return terms
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, term]) => term)
+    .join(',');
+}

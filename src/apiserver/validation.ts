@@ -7,6 +7,8 @@
  * CustomResourceDefinitions are validated by crd.ts, the schema part of custom resources by schema.ts.
  */
 import { Buffer } from 'node:buffer';
+import { isObject, objectAt, stringAt, type JsonObject } from './json-access.ts';
+import { OBJECT_META_ORDER } from '../kube/objects.ts';
 
 import {
   type Cause,
@@ -25,28 +27,12 @@ import {
 import type { ResourceInfo } from './resources.ts';
 import { ApiError, badRequest } from './status.ts';
 
-type JsonObject = Record<string, unknown>;
-
 /** core.MaxSecretSize, also the ConfigMap limit. */
 export const MAX_SECRET_SIZE = 1024 * 1024;
 /** apimachinery TotalAnnotationSizeLimitB. */
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 export const FIELD_IMMUTABLE = 'field is immutable';
 const IMMUTABLE_WHEN_SET = 'field is immutable when `immutable` is set';
-
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function objectAt(object: JsonObject, field: string): JsonObject | undefined {
-  const value = object[field];
-  return isObject(value) ? value : undefined;
-}
-
-function stringAt(object: JsonObject | undefined, field: string): string {
-  const value = object?.[field];
-  return typeof value === 'string' ? value : '';
-}
 
 /** Go's len() of a string: its UTF-8 byte count. */
 function byteLength(text: string): number {
@@ -926,23 +912,7 @@ export function undecodableMessage(kind: string, version: string, detail: string
 
 // ---------- unknown fields (fieldValidation=Strict|Warn) ----------
 
-const OBJECT_META_FIELDS = new Set([
-  'name',
-  'generateName',
-  'namespace',
-  'selfLink',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'ownerReferences',
-  'finalizers',
-  'managedFields',
-]);
+const OBJECT_META_FIELDS: ReadonlySet<string> = new Set(OBJECT_META_ORDER);
 const OWNER_REFERENCE_FIELDS = new Set([
   'apiVersion',
   'kind',

@@ -42,7 +42,8 @@ export interface Secret {
   type?: string;
 }
 
-const OBJECT_META_ORDER = [
+/** ObjectMeta's fields, in Go struct order (also: every field ObjectMeta has). */
+export const OBJECT_META_ORDER = [
   'name',
   'generateName',
   'namespace',

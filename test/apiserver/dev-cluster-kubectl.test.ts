@@ -307,6 +307,24 @@ async function scenarios(t: TestContext, cluster: DevCluster): Promise<void> {
     assert.notEqual(revoked.code, 0, 'a token dies with its ServiceAccount');
   });
 
+  await t.test('workloads are stored: create deployment, scale, rollout restart', async () => {
+    await kubectl(['create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=2']);
+    assert.match(
+      await kubectl(['scale', 'deployment', 'web', '--replicas=5']),
+      /deployment\.apps\/web scaled/,
+    );
+    assert.equal(
+      await kubectl(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas} {.metadata.generation}']),
+      '5 2',
+    );
+    await kubectl(['rollout', 'restart', 'deployment', 'web']);
+    const template = JSON.parse(
+      await kubectl(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.metadata.annotations}']),
+    ) as Record<string, string>;
+    assert.ok(template['kubectl.kubernetes.io/restartedAt']);
+    assert.match(await kubectl(['get', 'deployments']), /^web\s+0\/5\s+0\s+0\s+\d+s$/m);
+  });
+
   await t.test('api-resources, version, and explain (which may fail, but clearly)', async () => {
     const resources = await kubectl(['api-resources']);
     for (const line of [

@@ -125,13 +125,19 @@ test('API semantics and control loops', async (t) => {
             name: 'v1',
             served: true,
             storage: true,
-            subresources: { status: {} },
+            subresources: {
+              status: {},
+              scale: { specReplicasPath: '.spec.size', statusReplicasPath: '.status.replicas' },
+            },
             schema: {
               openAPIV3Schema: {
                 type: 'object',
                 properties: {
                   spec: { type: 'object', properties: { size: { type: 'integer' } } },
-                  status: { type: 'object', properties: { ready: { type: 'boolean' } } },
+                  status: {
+                    type: 'object',
+                    properties: { ready: { type: 'boolean' }, replicas: { type: 'integer' } },
+                  },
                 },
               },
             },
@@ -190,6 +196,29 @@ test('API semantics and control loops', async (t) => {
       spec: { size: 'big' },
     });
     assert.equal(invalid.status, 422);
+    const scale = await json(api, 'GET', `${path}/g1/scale`);
+    assert.equal(scale.status, 200);
+    assert.deepEqual(
+      [scale.body['kind'], scale.body['apiVersion'], scale.body['spec']],
+      ['Scale', 'autoscaling/v1', { replicas: 2 }],
+    );
+    const scaled = await json(
+      api,
+      'PATCH',
+      `${path}/g1/scale`,
+      { spec: { replicas: 7 } },
+      'application/merge-patch+json',
+    );
+    assert.deepEqual(scaled.body['spec'], { replicas: 7 });
+    assert.deepEqual((await json(api, 'GET', `${path}/g1`)).body['spec'], { size: 7 });
+    const negative = await json(
+      api,
+      'PATCH',
+      `${path}/g1/scale`,
+      { spec: { replicas: -1 } },
+      'application/merge-patch+json',
+    );
+    assert.equal(negative.status, 422);
     const smp = await api.send('PATCH', `${path}/g1`, {
       body: '{}',
       contentType: 'application/strategic-merge-patch+json',

@@ -96,6 +96,11 @@ test('aggregated /apis names every other group and leaves the core group out', (
     categories: ['all'],
     subresources: [
       {
+        subresource: 'scale',
+        responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+        verbs: ['get', 'patch', 'update'],
+      },
+      {
         subresource: 'status',
         responseKind: { group: 'apps', version: 'v1', kind: 'Deployment' },
         verbs: ['get', 'patch', 'update'],

@@ -5,7 +5,7 @@
  */
 import { jsonEqual, type KubeObject } from '../objects/object.ts';
 import type { RestStorage } from '../objects/rest.ts';
-import { EVERYTHING, parseLabelSelector, type Selector } from '../selectors.ts';
+import { EVERYTHING, labelSelectorString, parseLabelSelector, type Selector } from '../selectors.ts';
 import type { Informer } from './runtime.ts';
 import { systemContext, WorkQueue, type Reporter } from './runtime.ts';
 
@@ -61,28 +61,8 @@ export function aggregatedRules(role: KubeObject, all: readonly KubeObject[]): u
   return rules;
 }
 
-/** A metav1.LabelSelector (matchLabels + matchExpressions) as a selector; an empty one matches every role. */
+/** A metav1.LabelSelector as a selector; an empty one matches every role. */
 function labelSelectorOf(value: unknown): Selector {
-  const selector = (value ?? {}) as {
-    matchLabels?: Record<string, string>;
-    matchExpressions?: { key: string; operator: string; values?: string[] }[];
-  };
-  const terms = [
-    ...Object.entries(selector.matchLabels ?? {}).map(([key, labelValue]) => `${key}=${labelValue}`),
-    ...(selector.matchExpressions ?? []).map((expression) => {
-      const values = expression.values ?? [];
-      switch (expression.operator) {
-        case 'In':
-          return `${expression.key} in (${values.join(',')})`;
-        case 'NotIn':
-          return `${expression.key} notin (${values.join(',')})`;
-        case 'Exists':
-          return expression.key;
-        default:
-          return `!${expression.key}`;
-      }
-    }),
-  ];
-  if (terms.length === 0) return EVERYTHING;
-  return parseLabelSelector(terms.join(','));
+  const text = labelSelectorString(value);
+  return text === '' ? EVERYTHING : parseLabelSelector(text);
 }

@@ -46,6 +46,19 @@ export function applyPatch(
   }
 }
 
+/**
+ * A json, merge or strategic patch of a value with no lists to merge by key (a Scale): strategic merge is then
+ * exactly a merge patch.
+ */
+export function applyPlainPatch(value: unknown, patchType: PatchType, bytes: Uint8Array): unknown {
+  const patch = parsePatch(bytes);
+  try {
+    return patchType === 'json' ? applyJsonPatch(value, patch) : applyMergePatch(value, patch);
+  } catch (error) {
+    throw asApiError(error);
+  }
+}
+
 function parsePatch(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(decoder.decode(bytes)) as unknown;

@@ -18,7 +18,8 @@ import {
 import { defaultFieldManager, type RequestContext, type Scope, type WriteOptions } from './context.ts';
 import { listObjects, type ListOutcome, type ListQuery } from './list.ts';
 import { applyPatch, type PatchType } from './patching.ts';
-import { jsonEqual, kubeTimestamp, type KubeObject } from './object.ts';
+import { isPlainObject, jsonEqual, kubeTimestamp, type KubeObject } from './object.ts';
+import { toScale, withScale } from './scale.ts';
 import { isConflict, type ObjectStore, type StoredObject } from './store.ts';
 import * as strategy from './strategy.ts';
 import { resourceVersionOnCreateError, resourceVersionSetOnCreate } from '../validation.ts';
@@ -117,11 +118,7 @@ export class RestStorage {
       options.fieldValidation,
       context,
     );
-    if (object.metadata.name !== name) {
-      throw badRequest(
-        `the name of the object (${object.metadata.name ?? ''}) does not match the name on the URL (${name})`,
-      );
-    }
+    if (object.metadata.name !== name) throw nameMismatch(object, name);
     const precondition = object.metadata.resourceVersion || undefined;
     const existing = await this.store.get(info, scope.namespace, name);
     if (!existing) {
@@ -136,16 +133,7 @@ export class RestStorage {
     }
     const updated = await this.#guaranteedUpdate(scope, name, existing, precondition, options, (current) => {
       const next = structuredClone(object);
-      strategy.prepareForUpdate(info, next, current.object, subresource);
-      trackWrite(
-        current.object,
-        next,
-        'Update',
-        this.#manager(options, context),
-        context.now,
-        info,
-        subresource,
-      );
+      this.#prepareUpdate(info, next, current.object, subresource, options, context);
       return next;
     });
     return { object: updated, created: false };
@@ -184,37 +172,43 @@ export class RestStorage {
               subresource,
             )
           : applyPatch(info, current.object, patchType, patch);
-      const checked = strategy.normalizeFields(
-        info,
-        this.#withScope(scope, strategy.coerceKind(info, next)),
-        options.fieldValidation,
-        context,
-        true,
-      );
-      if (checked.metadata.name !== name)
-        throw badRequest(
-          `the name of the object (${checked.metadata.name ?? ''}) does not match the name on the URL (${name})`,
-        );
+      const checked = this.#patched(scope, name, next, options, context);
       if (
         checked.metadata.resourceVersion &&
         checked.metadata.resourceVersion !== current.object.metadata.resourceVersion
       ) {
         throw conflict(info, name, OPTIMISTIC_LOCK_MESSAGE);
       }
-      strategy.prepareForUpdate(info, checked, current.object, subresource);
-      if (patchType !== 'apply')
-        trackWrite(
-          current.object,
-          checked,
-          'Update',
-          this.#manager(options, context),
-          context.now,
-          info,
-          subresource,
-        );
+      if (patchType === 'apply') strategy.prepareForUpdate(info, checked, current.object, subresource);
+      else this.#prepareUpdate(info, checked, current.object, subresource, options, context);
       return checked;
     });
     return { object: updated, created: false };
+  }
+
+  /** Changes the replica count through the `scale` subresource; returns the new Scale. */
+  async updateScale(
+    scope: Scope,
+    name: string,
+    compute: (scale: KubeObject) => unknown,
+    options: WriteOptions,
+    context: RequestContext,
+  ): Promise<KubeObject> {
+    const { info } = scope;
+    const existing = await this.get(scope, name);
+    const updated = await this.#guaranteedUpdate(scope, name, existing, undefined, options, (current) => {
+      const scale = compute(toScale(info, current.object));
+      const pinned =
+        isPlainObject(scale) && isPlainObject(scale['metadata'])
+          ? scale['metadata']['resourceVersion']
+          : undefined;
+      if (pinned && pinned !== current.object.metadata.resourceVersion)
+        throw conflict(info, name, OPTIMISTIC_LOCK_MESSAGE);
+      const next = withScale(info, current.object, scale);
+      this.#prepareUpdate(info, next, current.object, 'scale', options, context);
+      return next;
+    });
+    return toScale(info, updated);
   }
 
   async delete(
@@ -320,17 +314,7 @@ export class RestStorage {
       context.now,
       undefined,
     );
-    const object = strategy.normalizeFields(
-      info,
-      this.#withScope(scope, strategy.coerceKind(info, applied)),
-      options.fieldValidation,
-      context,
-      true,
-    );
-    if (object.metadata.name !== name)
-      throw badRequest(
-        `the name of the object (${object.metadata.name ?? ''}) does not match the name on the URL (${name})`,
-      );
+    const object = this.#patched(scope, name, applied, options, context);
     // Apply made the managed fields already; losing a race to create is a conflict, as for any apply.
     return this.#insert(scope, object, options, context, {
       taken: () => conflict(info, name, OPTIMISTIC_LOCK_MESSAGE),
@@ -383,6 +367,39 @@ export class RestStorage {
     }
   }
 
+  /** A patch result, decoded as a request body would be: the URL's kind, scope and name, known fields only. */
+  #patched(
+    scope: Scope,
+    name: string,
+    value: unknown,
+    options: WriteOptions,
+    context: RequestContext,
+  ): KubeObject {
+    const { info } = scope;
+    const object = strategy.normalizeFields(
+      info,
+      this.#withScope(scope, strategy.coerceKind(info, value)),
+      options.fieldValidation,
+      context,
+      true,
+    );
+    if (object.metadata.name !== name) throw nameMismatch(object, name);
+    return object;
+  }
+
+  /** The kind's update rules, then the writer's managed-fields entry. */
+  #prepareUpdate(
+    info: ResourceInfo,
+    next: KubeObject,
+    current: KubeObject,
+    subresource: string | undefined,
+    options: WriteOptions,
+    context: RequestContext,
+  ): void {
+    strategy.prepareForUpdate(info, next, current, subresource);
+    trackWrite(current, next, 'Update', this.#manager(options, context), context.now, info, subresource);
+  }
+
   #withScope(scope: Scope, body: KubeObject): KubeObject {
     const object: KubeObject = { ...body, metadata: { ...body.metadata } };
     if (!scope.info.namespaced) {
@@ -408,6 +425,12 @@ export class RestStorage {
   #manager(options: WriteOptions, context: RequestContext): string {
     return options.fieldManager ?? defaultFieldManager(context.userAgent);
   }
+}
+
+function nameMismatch(object: KubeObject, name: string): ApiError {
+  return badRequest(
+    `the name of the object (${object.metadata.name ?? ''}) does not match the name on the URL (${name})`,
+  );
 }
 
 function checkPreconditions(

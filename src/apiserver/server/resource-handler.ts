@@ -7,7 +7,8 @@ import { objectForResource, parseBody } from '../objects/body.ts';
 import type { RequestContext, Scope } from '../objects/context.ts';
 import { supportedFieldLabels } from '../objects/fields.ts';
 import type { KubeObject } from '../objects/object.ts';
-import { PATCH_CONTENT_TYPES, type PatchType } from '../objects/patching.ts';
+import { applyPlainPatch, PATCH_CONTENT_TYPES, type PatchType } from '../objects/patching.ts';
+import { toScale } from '../objects/scale.ts';
 import type { RestStorage } from '../objects/rest.ts';
 import type { ListOutcome } from '../objects/list.ts';
 import { apiVersionOf, type ResourceInfo } from '../resources.ts';
@@ -146,6 +147,7 @@ export class ResourceHandler {
       const body = parseBody(await readBody(call.request), contentTypeOf(call.request), 'TokenRequest');
       return this.#send(call, 201, await this.#tokens.create(scope, name, body, context));
     }
+    if (subresource === 'scale') return this.#scale(call, scope, method, name);
     const allowed = subresource === 'finalize' ? ['PUT'] : ['GET', 'PUT', 'PATCH'];
     if (!allowed.includes(method)) throw methodNotAllowed();
     if (method === 'GET') return this.#sendObject(call, info, (await this.#rest.get(scope, name)).object);
@@ -172,6 +174,35 @@ export class ResourceHandler {
       context,
     );
     return this.#send(call, 200, object);
+  }
+
+  async #scale(call: ResourceRequest, scope: Scope, method: string, name: string): Promise<void> {
+    const { info } = scope;
+    const options = writeOptions(call.url.searchParams);
+    switch (method) {
+      case 'GET':
+        return this.#send(call, 200, toScale(info, (await this.#rest.get(scope, name)).object));
+      case 'PUT': {
+        const body = parseBody(await readBody(call.request), contentTypeOf(call.request), 'Scale');
+        return this.#send(
+          call,
+          200,
+          await this.#rest.updateScale(scope, name, () => body, options, call.context),
+        );
+      }
+      case 'PATCH': {
+        const { patchType, patch } = await this.#patchBody(call, { ...info, strategicMerge: true });
+        if (patchType === 'apply') throw unsupportedMediaType(contentTypeOf(call.request));
+        const compute = (scale: KubeObject): unknown => applyPlainPatch(scale, patchType, patch);
+        return this.#send(
+          call,
+          200,
+          await this.#rest.updateScale(scope, name, compute, options, call.context),
+        );
+      }
+      default:
+        throw methodNotAllowed();
+    }
   }
 
   async #objectBody(call: ResourceRequest, info: ResourceInfo): Promise<KubeObject> {
