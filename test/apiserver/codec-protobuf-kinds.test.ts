@@ -19,14 +19,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
+import { ProtobufError } from '../../src/common/protobuf-wire.ts';
 import { registeredMessages, resolve, SCALARS } from '../../src/apiserver/codec/descriptors/types.ts';
 import {
-  CodecError,
   PROTOBUF_REQUEST_KINDS,
   decodeProtobufRequest,
   encodeProtobufObject,
 } from '../../src/apiserver/codec/protobuf.ts';
-import { Reader, Writer } from '../../src/apiserver/codec/wire.ts';
+import { Reader, Writer } from '../../src/common/protobuf-wire.ts';
 import { ResourceRegistry } from '../../src/apiserver/resources.ts';
 import { discoveryRoutes } from '../helpers/discovery-routes.ts';
 import { kubeconfigYaml } from '../helpers/fake-apiserver.ts';
@@ -92,7 +92,7 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 function assertCodecError(fn: () => unknown, pattern: RegExp, secret?: string): void {
   assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof CodecError, String(error));
+    assert.ok(error instanceof ProtobufError, String(error));
     assert.equal(error.code, 'ERR_CODEC');
     assert.match(error.message, pattern);
     assert.ok(!error.message.includes('\n'), 'one line');

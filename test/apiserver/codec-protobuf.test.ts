@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { ProtobufError } from '../../src/common/protobuf-wire.ts';
 import {
-  CodecError,
   PROTOBUF_API_VERSION,
   PROTOBUF_KINDS,
   decodeStorageObject,
@@ -558,7 +558,7 @@ test('invalid UTF-8 in stored strings reads as Go writes it: one U+FFFD per bad 
 
 function assertCodecError(fn: () => unknown, pattern: RegExp, secret?: string): void {
   assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof CodecError);
+    assert.ok(error instanceof ProtobufError);
     assert.equal(error.code, 'ERR_CODEC');
     assert.match(error.message, pattern);
     assert.ok(!error.message.includes('\n'), 'one line');

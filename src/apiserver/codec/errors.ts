@@ -1,8 +1,7 @@
-import { CloakError } from '../../common/errors.ts';
+import { ProtobufError } from '../../common/protobuf-wire.ts';
 
-/** A value that is not a well-formed encoding, or an object that cannot be encoded. Messages never quote data. */
-export class CodecError extends CloakError {
-  constructor(message: string) {
-    super('ERR_CODEC', message);
-  }
-}
+/**
+ * A value that is not a well-formed encoding, or an object that cannot be encoded. Messages never quote data.
+ * Wire-level failures arrive as the base class, ProtobufError.
+ */
+export class CodecError extends ProtobufError {}

@@ -28,8 +28,8 @@ import {
   normalizeInstant,
   parseRfc3339,
 } from './times.ts';
-import type { Field, Reader } from './wire.ts';
-import { WIRE_BYTES, Writer, goString, utf8 } from './wire.ts';
+import type { Field, Reader } from '../../common/protobuf-wire.ts';
+import { WIRE_BYTES, Writer, goString, utf8 } from '../../common/protobuf-wire.ts';
 
 export type JsonObject = Record<string, unknown>;
 

@@ -19,7 +19,7 @@ import { allKinds, kindDescriptor } from './descriptors/index.ts';
 import { CodecError } from './errors.ts';
 import type { JsonObject } from './message.ts';
 import { decodeMessage, encodeMessage, isObject, messageJson } from './message.ts';
-import { Reader, Writer } from './wire.ts';
+import { Reader, Writer } from '../../common/protobuf-wire.ts';
 
 export { CodecError } from './errors.ts';
 

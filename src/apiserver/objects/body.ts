@@ -7,7 +7,7 @@ import { jsonErrorOffset } from '../../manifests/json-error.ts';
 import { yaml } from '../../manifests/yaml.ts';
 import { apiVersionOf, type ResourceInfo } from '../resources.ts';
 import { ApiError, badRequest } from '../status.ts';
-import { CodecError } from '../codec/errors.ts';
+import { ProtobufError } from '../../common/protobuf-wire.ts';
 import { decodeProtobufRequest, PROTOBUF_CONTENT_TYPE } from '../codec/protobuf.ts';
 import { isPlainObject, type KubeObject } from './object.ts';
 
@@ -33,7 +33,7 @@ function parseProtobufBody(bytes: Uint8Array): unknown {
   try {
     return decodeProtobufRequest(bytes);
   } catch (error) {
-    if (!(error instanceof CodecError)) throw error;
+    if (!(error instanceof ProtobufError)) throw error;
     if (error.message.includes('not supported by this server'))
       throw new ApiError(415, 'UnsupportedMediaType', error.message);
     throw badRequest(`the body of the request could not be decoded: ${error.message}`);

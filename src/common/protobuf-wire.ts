@@ -1,9 +1,16 @@
 /**
  * The protobuf wire format as gogo's generated code reads and writes it: varints (at most ten bytes, bits past 64
  * dropped), length-delimited fields, groups skipped as a whole, fixed32/fixed64 skipped. Pure; no knowledge of
- * any message — the descriptors in `descriptors/` and the walker in `message.ts` give the fields their meaning.
+ * any message: callers (the API server's codec, KMS messages) give the fields their meaning.
  */
-import { CodecError } from './errors.ts';
+import { CloakError } from './errors.ts';
+
+/** Bytes that are not the protobuf the reader expects (the message never quotes field values). */
+export class ProtobufError extends CloakError {
+  constructor(message: string) {
+    super('ERR_CODEC', message);
+  }
+}
 
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
@@ -146,8 +153,8 @@ export class Reader {
     }
   }
 
-  error(message: string): CodecError {
-    return new CodecError(`protobuf ${this.path}: ${message}`);
+  error(message: string): ProtobufError {
+    return new ProtobufError(`protobuf ${this.path}: ${message}`);
   }
 
   private delimited(field: Field, name: string): [number, number] {
