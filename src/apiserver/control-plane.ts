@@ -10,7 +10,7 @@ import { NamespaceController } from './controllers/namespaces.ts';
 import { Informer, systemContext, type Reporter } from './controllers/runtime.ts';
 import { NamespaceGate } from './objects/namespace-gate.ts';
 import { RestStorage } from './objects/rest.ts';
-import { ObjectStore } from './objects/store.ts';
+import { ObjectStore, type TransformerSource } from './objects/store.ts';
 import { WatchCache } from './objects/watch-cache.ts';
 import { ResourceRegistry, type ResourceInfo } from './resources.ts';
 import { ApiFront } from './server/api-server.ts';
@@ -20,7 +20,6 @@ import type { TokenAuthority } from './server/tokens.ts';
 import { WatchStreamer, type WatchSettings } from './server/watch-stream.ts';
 import { AutoCompactor, type CompactionPolicy } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
-import { IDENTITY_TRANSFORMER, type ValueTransformer } from './storage/transformer.ts';
 import { ApiError } from './status.ts';
 
 export const SYSTEM_NAMESPACES: readonly string[] = [
@@ -32,7 +31,8 @@ export const SYSTEM_NAMESPACES: readonly string[] = [
 
 export interface ControlPlaneOptions {
   storage: Storage;
-  transformer?: ValueTransformer | undefined;
+  /** Encryption at rest: the transformer chain for each resource (identity when absent). */
+  transformers?: TransformerSource | undefined;
   tokens: TokenAuthority;
   tls: { certificatePem: string; privateKeyPem: string };
   host: string;
@@ -56,7 +56,7 @@ export interface ControlPlane {
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const report: Reporter = options.report ?? (() => undefined);
   const registry = new ResourceRegistry();
-  const store = new ObjectStore(options.storage, options.transformer ?? IDENTITY_TRANSFORMER);
+  const store = new ObjectStore(options.storage, options.transformers);
   const info = (group: string, plural: string): ResourceInfo => {
     const found = registry.versionsOf(group, plural)[0];
     if (!found) throw new Error(`built-in resource ${plural} is not registered`);
@@ -200,6 +200,7 @@ async function startControlLoops(
   );
   const startNew = async (): Promise<void> => {
     for (const info of registry.all()) {
+      if (info.virtual) continue;
       const informer = informerFor(info);
       if (!informer.started) await informer.start(store, cacheFor(info));
     }

@@ -46,6 +46,11 @@ export interface ResourceInfo {
   storageVersion: string;
   /** Set for resources a CustomResourceDefinition defines. */
   crd?: CustomResourceInfo | undefined;
+  /**
+   * Create-only resources that are answered, never stored (access reviews, token reviews): no storage, no
+   * watch, no control loop sees them.
+   */
+  virtual?: boolean | undefined;
 }
 
 export interface PrinterColumn {
@@ -90,6 +95,12 @@ interface BuiltinSpec {
   storagePath?: string;
   codec?: 'protobuf' | 'json';
   generation?: GenerationPolicy;
+  virtual?: boolean;
+}
+
+/** Reviews: POST a question, get it back with a status; nothing is stored. */
+function review(group: string, kind: string, namespaced = false): BuiltinSpec {
+  return { group, version: 'v1', kind, plural: `${kind.toLowerCase()}s`, namespaced, virtual: true };
 }
 
 const BUILTINS: BuiltinSpec[] = [
@@ -237,6 +248,12 @@ const BUILTINS: BuiltinSpec[] = [
     storagePath: 'apiextensions.k8s.io/customresourcedefinitions',
     generation: 'spec',
   },
+  review('authorization.k8s.io', 'SelfSubjectAccessReview'),
+  review('authorization.k8s.io', 'SubjectAccessReview'),
+  review('authorization.k8s.io', 'LocalSubjectAccessReview', true),
+  review('authorization.k8s.io', 'SelfSubjectRulesReview'),
+  review('authentication.k8s.io', 'TokenReview'),
+  review('authentication.k8s.io', 'SelfSubjectReview'),
 ];
 
 export function builtinResources(): ResourceInfo[] {
@@ -250,13 +267,14 @@ export function builtinResources(): ResourceInfo[] {
     namespaced: spec.namespaced,
     shortNames: spec.shortNames ?? [],
     categories: spec.categories ?? [],
-    verbs: STANDARD_VERBS,
+    verbs: spec.virtual ? ['create'] : STANDARD_VERBS,
     subresources: spec.subresources ?? [],
     storagePrefix: `/registry/${spec.storagePath ?? spec.plural}`,
     codec: spec.codec ?? 'json',
     generation: spec.generation ?? 'none',
     strategicMerge: true,
     storageVersion: spec.version,
+    ...(spec.virtual ? { virtual: true } : {}),
   }));
 }
 

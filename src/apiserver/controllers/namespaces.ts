@@ -94,7 +94,7 @@ export class NamespaceController {
     let remaining = 0;
     const seen = new Set<string>();
     for (const info of this.#registry.all()) {
-      if (!info.namespaced || seen.has(info.storagePrefix)) continue;
+      if (!info.namespaced || info.virtual || seen.has(info.storagePrefix)) continue;
       seen.add(info.storagePrefix);
       remaining += await deleteEverything(this.#rest, { info, namespace }, 'kube-controller-manager');
     }

@@ -19,6 +19,8 @@ export interface RequestContext {
   /** The client's User-Agent: the default field manager is its first word (`kubectl-edit`). */
   userAgent: string;
   warnings: string[];
+  /** What the audit log may record of this request (filled by the handlers; logged only at Request level and up). */
+  audit?: { requestObject?: unknown; responseObject?: unknown } | undefined;
 }
 
 export interface WriteOptions {

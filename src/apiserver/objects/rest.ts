@@ -271,7 +271,8 @@ export class RestStorage {
       }
       const next = compute(current);
       strategy.validate(info, next, current.object);
-      if (sameStoredState(next, current.object)) return current.object;
+      // A stale value (read through an older provider or key) is rewritten even when nothing changed.
+      if (!current.stale && sameStoredState(next, current.object)) return current.object;
       if (options.dryRun)
         return {
           ...next,

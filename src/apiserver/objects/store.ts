@@ -11,7 +11,7 @@ import {
   type Storage,
   type StoredValue,
 } from '../storage/storage.ts';
-import type { ValueTransformer } from '../storage/transformer.ts';
+import { IDENTITY_TRANSFORMER, type ValueTransformer } from '../storage/transformer.ts';
 import { apiVersionOf, type ResourceInfo } from '../resources.ts';
 import type { KubeObject } from './object.ts';
 
@@ -19,7 +19,14 @@ export interface StoredObject {
   object: KubeObject;
   key: string;
   modRevision: number;
+  /** Read through a provider or key that is not the current write one: the next update must rewrite it. */
+  stale?: boolean | undefined;
 }
+
+/** The transformer chain for a resource (encryption at rest is configured per resource). */
+export type TransformerSource = (resource: { group: string; plural: string }) => ValueTransformer;
+
+export const IDENTITY_SOURCE: TransformerSource = () => IDENTITY_TRANSFORMER;
 
 export interface ObjectPage {
   items: StoredObject[];
@@ -31,11 +38,16 @@ export interface ObjectPage {
 
 export class ObjectStore {
   readonly storage: Storage;
-  readonly #transformer: ValueTransformer;
+  #transformers: TransformerSource;
 
-  constructor(storage: Storage, transformer: ValueTransformer) {
+  constructor(storage: Storage, transformers: TransformerSource = IDENTITY_SOURCE) {
     this.storage = storage;
-    this.#transformer = transformer;
+    this.#transformers = transformers;
+  }
+
+  /** Swaps the transformer chains (an encryption configuration reloaded while the server runs). */
+  setTransformers(transformers: TransformerSource): void {
+    this.#transformers = transformers;
   }
 
   key(info: ResourceInfo, namespace: string | undefined, name: string): string {
@@ -98,11 +110,11 @@ export class ObjectStore {
   }
 
   async decode(info: ResourceInfo, stored: StoredValue): Promise<StoredObject> {
-    const { value } = await this.#transformer.fromStorage(stored.value, stored.key);
+    const { value, stale } = await this.#transformers(info).fromStorage(stored.value, stored.key);
     const object = decodeStored(value) as KubeObject;
     if (info.crd) object.apiVersion = apiVersionOf(info);
     object.metadata = { ...object.metadata, resourceVersion: String(stored.modRevision) };
-    return { object, key: stored.key, modRevision: stored.modRevision };
+    return { object, key: stored.key, modRevision: stored.modRevision, ...(stale ? { stale } : {}) };
   }
 
   async encode(info: ResourceInfo, object: KubeObject, key: string): Promise<Uint8Array> {
@@ -111,7 +123,7 @@ export class ObjectStore {
     delete metadata.selfLink;
     const stored: KubeObject = { ...object, metadata };
     if (info.crd) stored.apiVersion = `${info.group}/${info.storageVersion}`;
-    return this.#transformer.toStorage(encodeForStorage(info.codec, stored), key);
+    return this.#transformers(info).toStorage(encodeForStorage(info.codec, stored), key);
   }
 
   #written(object: KubeObject, stored: StoredValue): StoredObject {

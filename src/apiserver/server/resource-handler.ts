@@ -215,7 +215,9 @@ export class ResourceHandler {
       );
     }
     const bytes = await readBody(call.request);
-    return objectForResource(info, parseBody(bytes, contentType, info.kind));
+    const object = objectForResource(info, parseBody(bytes, contentType, info.kind));
+    if (call.context.audit) call.context.audit.requestObject = object;
+    return object;
   }
 
   async #patchBody(
@@ -226,7 +228,9 @@ export class ResourceHandler {
     const patchType = PATCH_CONTENT_TYPES[contentType.split(';')[0]?.trim() ?? ''];
     if (!patchType) throw unsupportedMediaType(contentType);
     if (patchType === 'strategic' && !info.strategicMerge) throw unsupportedMediaType(contentType);
-    return { patchType, patch: await readBody(call.request) };
+    const patch = await readBody(call.request);
+    if (call.context.audit) call.context.audit.requestObject = parsePatchForAudit(patch, patchType);
+    return { patchType, patch };
   }
 
   async #optionalBody(call: ResourceRequest): Promise<unknown> {
@@ -274,6 +278,7 @@ export class ResourceHandler {
   }
 
   #send(call: ResourceRequest, code: number, body: unknown): void {
+    if (call.context.audit) call.context.audit.responseObject = body;
     const warnings = call.context.warnings;
     if (warnings.length > 0) call.response.setHeader('Warning', warningHeaders(warnings));
     sendJson(call.response, code, body);
@@ -284,6 +289,17 @@ export class ResourceHandler {
 function withoutTypeMeta(object: KubeObject): Record<string, unknown> {
   const { apiVersion: _apiVersion, kind: _kind, ...rest } = object;
   return rest;
+}
+
+/** The patch as the audit log records it: the parsed JSON (or the apply document's text). */
+function parsePatchForAudit(patch: Uint8Array, patchType: PatchType): unknown {
+  const text = Buffer.from(patch).toString('utf8');
+  if (patchType === 'apply') return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 export function includeObjectOf(url: URL): 'None' | 'Metadata' | 'Object' {
