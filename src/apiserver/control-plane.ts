@@ -13,7 +13,7 @@ import { RestStorage } from './objects/rest.ts';
 import { ObjectStore, type TransformerSource } from './objects/store.ts';
 import { WatchCache } from './objects/watch-cache.ts';
 import { ResourceRegistry, type ResourceInfo } from './resources.ts';
-import { ApiFront } from './server/api-server.ts';
+import { ApiFront, type HealthCheck } from './server/api-server.ts';
 import { ResourceHandler } from './server/resource-handler.ts';
 import { TokenRequestHandler } from './server/token-request.ts';
 import type { TokenAuthority } from './server/tokens.ts';
@@ -40,6 +40,7 @@ export interface ControlPlaneOptions {
   watch?: Partial<WatchSettings> | undefined;
   compaction?: { intervalMs: number; policy: CompactionPolicy } | undefined;
   report?: Reporter | undefined;
+  healthChecks?: (() => readonly HealthCheck[]) | undefined;
 }
 
 export interface ControlPlane {
@@ -67,7 +68,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const cacheFor = (resource: ResourceInfo): WatchCache => {
     const key = `${resource.group}/${resource.version}/${resource.plural}`;
     let cache = caches.get(key);
-    if (!cache) caches.set(key, (cache = new WatchCache(store, resource)));
+    if (!cache)
+      caches.set(
+        key,
+        (cache = new WatchCache(store, resource, (error) => report(error, `${resource.plural} watch`))),
+      );
     return cache;
   };
   const watches = new WatchStreamer(store, cacheFor, {
@@ -86,6 +91,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       (await store.get(info('', 'serviceaccounts'), namespace, name))?.object.metadata.uid === uid,
     tls: options.tls,
     onInternalError: (error) => report(error, 'request'),
+    healthChecks: options.healthChecks,
   });
   const compactor = startCompaction(options, caches, report);
   const address = await front.listen(options.host, options.port);
@@ -197,12 +203,13 @@ async function startControlLoops(
   await byPlural('apiextensions.k8s.io', 'customresourcedefinitions').start(
     store,
     cacheFor(registry.versionsOf('apiextensions.k8s.io', 'customresourcedefinitions')[0] as ResourceInfo),
+    report,
   );
   const startNew = async (): Promise<void> => {
     for (const info of registry.all()) {
       if (info.virtual) continue;
       const informer = informerFor(info);
-      if (!informer.started) await informer.start(store, cacheFor(info));
+      if (!informer.started) await informer.start(store, cacheFor(info), report);
     }
   };
   await startNew();

@@ -49,11 +49,13 @@ export class Informer {
     return this.#started;
   }
 
-  async start(store: ObjectStore, cache: WatchCache): Promise<void> {
+  async start(store: ObjectStore, cache: WatchCache, report: Reporter): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     await cache.ready();
-    const page = await store.list(this.info, undefined);
+    const page = await store.listReadable(this.info, (error) =>
+      report(error, `${this.info.plural} informer`),
+    );
     for (const item of page.items) this.#objects.set(item.key, item.object);
     for (const object of this.#objects.values())
       for (const handler of this.#handlers) handler.added?.(object);

@@ -13,6 +13,8 @@ import {
 } from '../storage/storage.ts';
 import { IDENTITY_TRANSFORMER, type ValueTransformer } from '../storage/transformer.ts';
 import { apiVersionOf, type ResourceInfo } from '../resources.ts';
+import { internalError } from '../status.ts';
+import { errorMessage } from '../../common/errors.ts';
 import type { KubeObject } from './object.ts';
 
 export interface StoredObject {
@@ -109,12 +111,38 @@ export class ObjectStore {
     return { object, key: current.key, modRevision: revision };
   }
 
+  /**
+   * Every object in the collection that can be read, and how many could not (a value the configured
+   * encryption cannot open): control loops carry on around them, as kube's controllers do.
+   */
+  async listReadable(info: ResourceInfo, onUnreadable: (error: unknown) => void): Promise<ObjectPage> {
+    const result = await this.storage.list(this.collectionPrefix(info, undefined));
+    const items: StoredObject[] = [];
+    for (const stored of result.items) {
+      try {
+        items.push(await this.decode(info, stored));
+      } catch (error) {
+        onUnreadable(error);
+      }
+    }
+    return { items, revision: result.revision };
+  }
+
   async decode(info: ResourceInfo, stored: StoredValue): Promise<StoredObject> {
-    const { value, stale } = await this.#transformers(info).fromStorage(stored.value, stored.key);
+    const { value, stale } = await this.#fromStorage(info, stored);
     const object = decodeStored(value) as KubeObject;
     if (info.crd) object.apiVersion = apiVersionOf(info);
     object.metadata = { ...object.metadata, resourceVersion: String(stored.modRevision) };
     return { object, key: stored.key, modRevision: stored.modRevision, ...(stale ? { stale } : {}) };
+  }
+
+  /** kube-apiserver's 500 for a value it cannot transform names the key and the reason, never the data. */
+  async #fromStorage(info: ResourceInfo, stored: StoredValue) {
+    try {
+      return await this.#transformers(info).fromStorage(stored.value, stored.key);
+    } catch (error) {
+      throw internalError(`unable to transform key ${JSON.stringify(stored.key)}: ${errorMessage(error)}`);
+    }
   }
 
   async encode(info: ResourceInfo, object: KubeObject, key: string): Promise<Uint8Array> {
@@ -123,7 +151,11 @@ export class ObjectStore {
     delete metadata.selfLink;
     const stored: KubeObject = { ...object, metadata };
     if (info.crd) stored.apiVersion = `${info.group}/${info.storageVersion}`;
-    return this.#transformers(info).toStorage(encodeForStorage(info.codec, stored), key);
+    try {
+      return await this.#transformers(info).toStorage(encodeForStorage(info.codec, stored), key);
+    } catch (error) {
+      throw internalError(`unable to transform key ${JSON.stringify(key)}: ${errorMessage(error)}`);
+    }
   }
 
   #written(object: KubeObject, stored: StoredValue): StoredObject {

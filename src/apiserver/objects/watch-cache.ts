@@ -82,9 +82,16 @@ export class WatchCache {
   #failure: Error | undefined;
   #pending: Promise<void> = Promise.resolve();
 
-  constructor(store: ObjectStore, info: ResourceInfo) {
+  readonly #onUnreadable: (error: unknown) => void;
+
+  constructor(
+    store: ObjectStore,
+    info: ResourceInfo,
+    onUnreadable: (error: unknown) => void = () => undefined,
+  ) {
     this.#store = store;
     this.#info = info;
+    this.#onUnreadable = onUnreadable;
   }
 
   /** Delivers every change after `afterRevision` that passes `filter`, until closed. */
@@ -138,19 +145,18 @@ export class WatchCache {
 
   /** Decoding may be asynchronous (the transformer); events must still reach watchers in revision order. */
   #enqueue(event: StorageEvent): void {
-    this.#pending = this.#pending.then(async () => {
-      const cached = await decodeEvent(this.#store, this.#info, event, this.#selective());
-      this.#window.push(cached);
-      if (this.#window.length > WINDOW_SIZE)
-        this.#windowStart = this.#window.shift()?.revision ?? this.#windowStart;
-      this.#lastRevision = cached.revision;
-      for (const watcher of this.#watchers) watcher.offer(cached);
-    }, this.#failAsync);
+    this.#pending = this.#pending
+      .then(async () => {
+        const cached = await decodeEvent(this.#store, this.#info, event, this.#selective());
+        this.#window.push(cached);
+        if (this.#window.length > WINDOW_SIZE)
+          this.#windowStart = this.#window.shift()?.revision ?? this.#windowStart;
+        this.#lastRevision = cached.revision;
+        for (const watcher of this.#watchers) watcher.offer(cached);
+      })
+      // A value that cannot be read (encryption it cannot open) is left out of every watch, and reported.
+      .catch(this.#onUnreadable);
   }
-
-  readonly #failAsync = (error: unknown): void => {
-    this.#fail(error instanceof Error ? error : new Error(String(error)));
-  };
 
   #fail(error: Error): void {
     this.#failure = error;
@@ -177,10 +183,12 @@ export class WatchCache {
       filter.keyPrefix,
       afterRevision,
       (event) => {
-        chain = chain.then(async () => {
-          const cached = await decodeEvent(this.#store, this.#info, event, watcher.selective);
-          if (!closed) watcher.offer(cached);
-        });
+        chain = chain
+          .then(async () => {
+            const cached = await decodeEvent(this.#store, this.#info, event, watcher.selective);
+            if (!closed) watcher.offer(cached);
+          })
+          .catch(this.#onUnreadable);
       },
       (error) => {
         if (!closed) sink.error(toApiError(error, afterRevision));

@@ -50,7 +50,22 @@ export interface FrontOptions {
   /** Internal failures (never client errors) are reported here; messages carry no secret values. */
   onInternalError?: (error: unknown) => void;
   now?: () => Date;
+  /** Extra health checks (`kms-providers`): a failing one fails /healthz, /livez and /readyz. */
+  healthChecks?: () => readonly HealthCheck[];
 }
+
+export interface HealthCheck {
+  name: string;
+  /** Undefined when healthy; otherwise why not (no secret values). */
+  problem?: string | undefined;
+}
+
+const BASE_CHECKS: readonly HealthCheck[] = [
+  { name: 'ping' },
+  { name: 'log' },
+  { name: 'etcd' },
+  { name: 'poststarthook/crd-informer-synced' },
+];
 
 /** Only kinds whose schema describes their fields get kubectl's OpenAPI-based strategic merge; the rest fall
  * back to kubectl's compiled-in types, which know the list merge keys. */
@@ -206,13 +221,19 @@ export class ApiFront {
   }
 
   #health(check: string, detail: string | undefined, url: URL, response: ServerResponse): void {
-    const checks = ['ping', 'log', 'etcd', 'poststarthook/crd-informer-synced'];
-    if (detail !== undefined && !checks.includes(detail)) throw notFoundPath();
-    const verbose = url.searchParams.has('verbose');
-    const body = verbose
-      ? `${checks.map((name) => `[+]${name} ok`).join('\n')}\n${check} check passed\n`
-      : 'ok';
-    response.writeHead(200, {
+    const all = [...BASE_CHECKS, ...(this.#options.healthChecks?.() ?? [])];
+    const checks = detail === undefined ? all : all.filter((candidate) => candidate.name === detail);
+    if (checks.length === 0) throw notFoundPath();
+    const failed = checks.filter((candidate) => candidate.problem !== undefined);
+    const lines = checks.map((candidate) =>
+      candidate.problem === undefined
+        ? `[+]${candidate.name} ok`
+        : `[-]${candidate.name} failed: ${candidate.problem}`,
+    );
+    const verbose = url.searchParams.has('verbose') || failed.length > 0;
+    const verdict = failed.length > 0 ? `${check} check failed` : `${check} check passed`;
+    const body = verbose ? `${lines.join('\n')}\n${verdict}\n` : 'ok';
+    response.writeHead(failed.length > 0 ? 500 : 200, {
       'Content-Type': 'text/plain; charset=utf-8',
       'X-Content-Type-Options': 'nosniff',
     });

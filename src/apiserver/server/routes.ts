@@ -48,7 +48,7 @@ export function parseRoute(pathname: string): Route {
     case 'healthz':
     case 'livez':
     case 'readyz':
-      return rest.length <= 1 ? { type: 'health', check: first, detail: rest[0] } : { type: 'not-found' };
+      return { type: 'health', check: first, detail: rest.length > 0 ? rest.join('/') : undefined };
     case 'openapi':
       return openApiRoute(rest);
     default:

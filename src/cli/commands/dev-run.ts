@@ -12,6 +12,7 @@ import { TokenAuthority } from '../../apiserver/server/tokens.ts';
 import { DEFAULT_COMPACTION_POLICY, openSqliteStorage } from '../../apiserver/storage/sqlite.ts';
 import { openEtcdStorage } from '../../apiserver/storage/etcd.ts';
 import type { Storage } from '../../apiserver/storage/storage.ts';
+import type { HealthCheck } from '../../apiserver/server/api-server.ts';
 import type { DevClusterFlags } from './dev.ts';
 
 export async function runDevCluster(flags: DevClusterFlags): Promise<void> {
@@ -23,7 +24,14 @@ export async function runDevCluster(flags: DevClusterFlags): Promise<void> {
     throw new UsageError(`--storage must be sqlite or etcd, not "${flags.storage}"`);
   const dataDir = flags.dataDir ?? defaultDataDir();
   const material = await prepareDataDir(dataDir, [host], new Date());
-  const storage = await openStorage(flags, dataDir);
+  const report = (error: unknown, where: string): void => {
+    process.stderr.write(`cloak dev cluster: ${where}: ${errorMessage(error)}\n`);
+  };
+  const encryption = await loadEncryption(flags, report);
+  const storage = await openStorage(flags, dataDir).catch((error: unknown) => {
+    encryption?.close();
+    throw error;
+  });
   const controlPlane = await startControlPlane({
     storage,
     tokens: new TokenAuthority(material.adminToken, material.signingKey),
@@ -35,8 +43,11 @@ export async function runDevCluster(flags: DevClusterFlags): Promise<void> {
       intervalMs: compactionMs,
       policy: { ...DEFAULT_COMPACTION_POLICY, keepMillis: compactionMs },
     },
-    report: (error, where) => process.stderr.write(`cloak dev cluster: ${where}: ${errorMessage(error)}\n`),
+    report,
+    transformers: encryption?.transformers,
+    healthChecks: encryption ? () => kmsHealthChecks(encryption) : undefined,
   }).catch(async (error: unknown) => {
+    encryption?.close();
     await storage.close();
     throw error;
   });
@@ -55,6 +66,35 @@ export async function runDevCluster(flags: DevClusterFlags): Promise<void> {
   );
   await untilSignal();
   await controlPlane.close();
+  encryption?.close();
+}
+
+async function loadEncryption(flags: DevClusterFlags, report: (error: unknown, where: string) => void) {
+  if (!flags.encryptionProviderConfig) {
+    if (flags.encryptionProviderConfigAutomaticReload) {
+      throw new UsageError(
+        '--encryption-provider-config-automatic-reload needs --encryption-provider-config',
+      );
+    }
+    return undefined;
+  }
+  const { EncryptionAtRest } = await import('../../apiserver/encryption-at-rest.ts');
+  return EncryptionAtRest.load(flags.encryptionProviderConfig, {
+    automaticReload: flags.encryptionProviderConfigAutomaticReload === true,
+    report,
+    onReload: () => process.stderr.write(`cloak dev cluster: encryption configuration reloaded\n`),
+  });
+}
+
+/** `/healthz/kms-providers`: one check for every KMS v2 plugin, as kube-apiserver combines them. */
+function kmsHealthChecks(encryption: {
+  kmsHealth(): { name: string; healthy: boolean; error?: string | undefined }[];
+}): HealthCheck[] {
+  const health = encryption.kmsHealth();
+  if (health.length === 0) return [];
+  const failing = health.filter((provider) => !provider.healthy);
+  const problem = failing.map((provider) => `${provider.name}: ${provider.error ?? 'unhealthy'}`).join('; ');
+  return [{ name: 'kms-providers', problem: failing.length > 0 ? problem : undefined }];
 }
 
 function parseListen(value: string): { host: string; port: number } {

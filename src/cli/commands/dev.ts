@@ -12,6 +12,8 @@ export interface DevClusterFlags {
   kubeconfigOut?: string;
   compactionInterval: string;
   bookmarkInterval: string;
+  encryptionProviderConfig?: string;
+  encryptionProviderConfigAutomaticReload?: boolean;
 }
 
 export function registerDevCommand(program: Command): void {
@@ -47,6 +49,14 @@ export function registerDevCommand(program: Command): void {
       '5m',
     )
     .option('--bookmark-interval <duration>', 'how often watches that allow bookmarks get one', '1m')
+    .option(
+      '--encryption-provider-config <file>',
+      'an EncryptionConfiguration (apiserver.config.k8s.io/v1): how stored values are encrypted at rest',
+    )
+    .option(
+      '--encryption-provider-config-automatic-reload',
+      'apply changes to the encryption configuration file without a restart',
+    )
     .action(async (flags: DevClusterFlags) => {
       const { runDevCluster } = await import('./dev-run.ts');
       await runDevCluster(flags);
