@@ -14,6 +14,11 @@ import { ObjectStore, type TransformerSource } from './objects/store.ts';
 import { WatchCache } from './objects/watch-cache.ts';
 import { ResourceRegistry, type ResourceInfo } from './resources.ts';
 import { ApiFront, type HealthCheck } from './server/api-server.ts';
+import type { AuditSink } from './server/auditing.ts';
+import { ReviewHandler } from './server/reviews.ts';
+import { RbacAuthorizer } from './controllers/rbac-authorizer.ts';
+import { bootstrapPolicy } from '../rbac/bootstrap.ts';
+import type { KubeObject } from './objects/object.ts';
 import { ResourceHandler } from './server/resource-handler.ts';
 import { TokenRequestHandler } from './server/token-request.ts';
 import type { TokenAuthority } from './server/tokens.ts';
@@ -41,6 +46,7 @@ export interface ControlPlaneOptions {
   compaction?: { intervalMs: number; policy: CompactionPolicy } | undefined;
   report?: Reporter | undefined;
   healthChecks?: (() => readonly HealthCheck[]) | undefined;
+  audit?: AuditSink | undefined;
 }
 
 export interface ControlPlane {
@@ -63,7 +69,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     if (!found) throw new Error(`built-in resource ${plural} is not registered`);
     return found;
   };
-  const rest = new RestStorage(store, new NamespaceGate(store, info('', 'namespaces')));
+  // The authorizer needs the RBAC informers, which need REST storage: the admission hook finds it later.
+  const late: { authorizer?: RbacAuthorizer } = {};
+  const rest = new RestStorage(store, new NamespaceGate(store, info('', 'namespaces')), {
+    admit: (scope, object, old, context) => late.authorizer?.admitWrite(scope, object, old, context),
+  });
   const caches = new Map<string, WatchCache>();
   const cacheFor = (resource: ResourceInfo): WatchCache => {
     const key = `${resource.group}/${resource.version}/${resource.plural}`;
@@ -81,11 +91,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
 
   const loops = await startControlLoops(store, rest, registry, cacheFor, report);
+  late.authorizer = loops.authorizer;
   await ensureSystemNamespaces(rest, info('', 'namespaces'));
+  await ensureBootstrapPolicy(
+    rest,
+    info('rbac.authorization.k8s.io', 'clusterroles'),
+    info('rbac.authorization.k8s.io', 'clusterrolebindings'),
+  );
 
-  const front = new ApiFront({
+  const reviews = new ReviewHandler({
+    rbacIndex: () => loops.authorizer.index,
+    authenticateToken: (token) => front.authenticateToken(token),
+  });
+  const front: ApiFront = new ApiFront({
     registry,
-    resources: new ResourceHandler(rest, watches, new TokenRequestHandler(rest, options.tokens)),
+    resources: new ResourceHandler(rest, watches, new TokenRequestHandler(rest, options.tokens), reviews),
+    authorizer: loops.authorizer,
+    audit: options.audit,
     tokens: options.tokens,
     serviceAccountExists: async (namespace, name, uid) =>
       (await store.get(info('', 'serviceaccounts'), namespace, name))?.object.metadata.uid === uid,
@@ -140,6 +162,43 @@ function startCompaction(
   return { stop: () => clearInterval(timer) };
 }
 
+/**
+ * Kubernetes' bootstrap RBAC policy (cluster-admin, admin/edit/view and their aggregation, discovery and
+ * public-info roles, the system:masters binding): created when missing, left alone when present.
+ */
+async function ensureBootstrapPolicy(
+  rest: RestStorage,
+  clusterRoles: ResourceInfo,
+  bindings: ResourceInfo,
+): Promise<void> {
+  const policy = bootstrapPolicy();
+  const system = systemContext('kube-apiserver');
+  const options = {
+    dryRun: false,
+    fieldManager: undefined,
+    fieldValidation: 'Ignore' as const,
+    force: false,
+  };
+  const objects: [ResourceInfo, KubeObject][] = [
+    ...policy.clusterRoles.map((role): [ResourceInfo, KubeObject] => [
+      clusterRoles,
+      role as unknown as KubeObject,
+    ]),
+    ...policy.clusterRoleBindings.map((binding): [ResourceInfo, KubeObject] => [
+      bindings,
+      binding as unknown as KubeObject,
+    ]),
+  ];
+  for (const [info, object] of objects) {
+    if (await rest.store.get(info, undefined, object.metadata.name ?? '')) continue;
+    try {
+      await rest.create({ info, namespace: undefined }, structuredClone(object), options, system);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 409)) throw error;
+    }
+  }
+}
+
 async function ensureSystemNamespaces(rest: RestStorage, namespaces: ResourceInfo): Promise<void> {
   for (const name of SYSTEM_NAMESPACES) {
     try {
@@ -156,6 +215,7 @@ async function ensureSystemNamespaces(rest: RestStorage, namespaces: ResourceInf
 }
 
 interface ControlLoops {
+  authorizer: RbacAuthorizer;
   settle(): Promise<void>;
   stop(): void;
 }
@@ -218,7 +278,15 @@ async function startControlLoops(
     () => void startNew().catch((error: unknown) => report(error, 'informers')),
   );
   const queues = [namespaces.queue, aggregator.queue, crds.queue, collector.queue];
+  const rbac = 'rbac.authorization.k8s.io';
+  const authorizer = new RbacAuthorizer({
+    roles: byPlural(rbac, 'roles'),
+    clusterRoles: byPlural(rbac, 'clusterroles'),
+    roleBindings: byPlural(rbac, 'rolebindings'),
+    clusterRoleBindings: byPlural(rbac, 'clusterrolebindings'),
+  });
   return {
+    authorizer,
     settle: async () => {
       for (let round = 0; round < 3; round++) await Promise.all(queues.map((queue) => queue.idle()));
     },

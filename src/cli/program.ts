@@ -1,7 +1,10 @@
 import { Command, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { registerAuditCommand } from './commands/audit.ts';
 import { registerDevCommand } from './commands/dev.ts';
 import { registerKeysCommand } from './commands/keys.ts';
+import { registerRbacCommand } from './commands/rbac.ts';
+import { registerKmsPluginCommand } from './commands/kms-plugin.ts';
 import { registerSealCommand } from './commands/seal.ts';
 import { registerSopsCommand } from './commands/sops.ts';
 import { registerUnsealCommand } from './commands/unseal.ts';
@@ -24,6 +27,9 @@ export function buildProgram(): Command {
   registerKeysCommand(program);
   registerSopsCommand(program);
   registerDevCommand(program);
+  registerRbacCommand(program);
+  registerKmsPluginCommand(program);
+  registerAuditCommand(program);
   configureAll(program);
   return program;
 }

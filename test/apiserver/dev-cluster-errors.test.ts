@@ -170,10 +170,12 @@ test('bad input: kube-apiserver status codes and reasons, nothing stored', async
       reason: 'UnsupportedMediaType',
     },
     {
-      name: 'no credentials',
+      name: 'no credentials: the anonymous user, whom RBAC denies',
       send: () => api.send('GET', SECRETS, { token: null }),
-      code: 401,
-      reason: 'Unauthorized',
+      code: 403,
+      reason: 'Forbidden',
+      message:
+        /^secrets is forbidden: User "system:anonymous" cannot list resource "secrets" in API group "" in the namespace "default"$/,
     },
     {
       name: 'a token nobody issued',

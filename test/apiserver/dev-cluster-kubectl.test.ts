@@ -297,14 +297,75 @@ async function scenarios(t: TestContext, cluster: DevCluster): Promise<void> {
     };
     assert.equal(claims.sub, 'system:serviceaccount:default:robot');
     assert.equal(claims.exp - claims.iat, 900);
+    const denied = await cluster.kubectl(['--token', token, 'get', 'secret', 'app', '-o', 'name']);
+    assert.notEqual(denied.code, 0, 'RBAC: a new ServiceAccount may read nothing');
+    assert.match(
+      denied.stderr,
+      /secrets "app" is forbidden: User "system:serviceaccount:default:robot" cannot get resource "secrets" in API group "" in the namespace "default"/,
+    );
+    await kubectl([
+      'create',
+      'rolebinding',
+      'robot-view',
+      '--clusterrole=view',
+      '--serviceaccount=default:robot',
+    ]);
+    assert.equal(
+      (await kubectl(['--token', token, 'get', 'configmaps', '-o', 'name'])).includes('error'),
+      false,
+    );
+    assert.notEqual(
+      (await cluster.kubectl(['--token', token, 'get', 'secret', 'app'])).code,
+      0,
+      'view cannot read secrets',
+    );
+    await kubectl([
+      'create',
+      'rolebinding',
+      'robot-edit',
+      '--clusterrole=edit',
+      '--serviceaccount=default:robot',
+    ]);
     const asRobot = await cluster.kubectl(['--token', token, 'get', 'secret', 'app', '-o', 'name']);
     assert.equal(asRobot.stdout.trim(), 'secret/app', asRobot.stderr);
+    assert.equal(
+      await kubectl(['--token', token, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']),
+      'system:serviceaccount:default:robot',
+    );
     const forged = await cluster.kubectl(['--token', `${token.slice(0, -4)}AAAA`, 'get', 'secrets']);
     assert.notEqual(forged.code, 0);
     assert.match(forged.stderr, /Unauthorized|provide credentials/);
     await kubectl(['delete', 'serviceaccount', 'robot']);
     const revoked = await cluster.kubectl(['--token', token, 'get', 'secrets']);
     assert.notEqual(revoked.code, 0, 'a token dies with its ServiceAccount');
+  });
+
+  await t.test('auth can-i (also --as and --list) answers from RBAC', async () => {
+    await kubectl(['create', 'serviceaccount', 'reader']);
+    await kubectl([
+      'create',
+      'rolebinding',
+      'reader-view',
+      '--clusterrole=view',
+      '--serviceaccount=default:reader',
+    ]);
+    const as = ['--as', 'system:serviceaccount:default:reader'];
+    const canI = async (...args: string[]) =>
+      (await cluster.kubectl(['auth', 'can-i', ...args])).stdout.trim();
+    assert.equal(await canI('list', 'configmaps', ...as), 'yes');
+    assert.equal(await canI('get', 'secrets', ...as), 'no');
+    assert.equal(await canI('get', 'secrets', ...as, '-n', 'kube-system'), 'no');
+    assert.equal(await canI('get', 'secrets'), 'yes');
+    assert.equal(await canI('create', 'deployments.apps', '--as', 'alice'), 'no');
+    const list = await kubectl(['auth', 'can-i', '--list', ...as]);
+    assert.match(list, /^configmaps\s+\[\]\s+\[\]\s+\[get list watch\]$/m);
+    assert.doesNotMatch(list, /^secrets\s/m);
+    const impersonated = await cluster.kubectl(['get', 'secrets', ...as]);
+    assert.notEqual(impersonated.code, 0);
+    assert.match(
+      impersonated.stderr,
+      /User "system:serviceaccount:default:reader" cannot list resource "secrets"/,
+    );
   });
 
   await t.test('workloads are stored: create deployment, scale, rollout restart', async () => {

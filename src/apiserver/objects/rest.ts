@@ -44,6 +44,8 @@ export interface DeleteOutcome {
 export interface RestOptions {
   newUid?: () => string;
   randomSuffix?: () => string;
+  /** Checks a write may still refuse (RBAC escalation prevention); `old` is set for updates. */
+  admit?: (scope: Scope, object: KubeObject, old: KubeObject | undefined, context: RequestContext) => void;
 }
 
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -61,12 +63,14 @@ export class RestStorage {
   readonly #namespaces: NamespaceGate;
   readonly #newUid: () => string;
   readonly #randomSuffix: () => string;
+  readonly #admit: NonNullable<RestOptions['admit']>;
 
   constructor(store: ObjectStore, namespaces: NamespaceGate, options: RestOptions = {}) {
     this.store = store;
     this.#namespaces = namespaces;
     this.#newUid = options.newUid ?? randomUUID;
     this.#randomSuffix = options.randomSuffix ?? randomNameSuffix;
+    this.#admit = options.admit ?? (() => undefined);
   }
 
   async get(scope: Scope, name: string): Promise<StoredObject> {
@@ -133,7 +137,7 @@ export class RestStorage {
     }
     const updated = await this.#guaranteedUpdate(scope, name, existing, precondition, options, (current) => {
       const next = structuredClone(object);
-      this.#prepareUpdate(info, next, current.object, subresource, options, context);
+      this.#prepareUpdate(scope, next, current.object, subresource, options, context);
       return next;
     });
     return { object: updated, created: false };
@@ -179,8 +183,10 @@ export class RestStorage {
       ) {
         throw conflict(info, name, OPTIMISTIC_LOCK_MESSAGE);
       }
-      if (patchType === 'apply') strategy.prepareForUpdate(info, checked, current.object, subresource);
-      else this.#prepareUpdate(info, checked, current.object, subresource, options, context);
+      if (patchType === 'apply') {
+        strategy.prepareForUpdate(info, checked, current.object, subresource);
+        this.#admit(scope, checked, current.object, context);
+      } else this.#prepareUpdate(scope, checked, current.object, subresource, options, context);
       return checked;
     });
     return { object: updated, created: false };
@@ -205,7 +211,7 @@ export class RestStorage {
       if (pinned && pinned !== current.object.metadata.resourceVersion)
         throw conflict(info, name, OPTIMISTIC_LOCK_MESSAGE);
       const next = withScale(info, current.object, scale);
-      this.#prepareUpdate(info, next, current.object, 'scale', options, context);
+      this.#prepareUpdate(scope, next, current.object, 'scale', options, context);
       return next;
     });
     return toScale(info, updated);
@@ -357,6 +363,7 @@ export class RestStorage {
     object.metadata.creationTimestamp = kubeTimestamp(context.now);
     if (info.generation !== 'none') object.metadata.generation = 1;
     hooks.recordManager?.();
+    this.#admit(scope, object, undefined, context);
     strategy.validate(info, object, undefined);
     await this.#namespaces.admitCreate(scope, object);
     if (options.dryRun) return object;
@@ -388,17 +395,26 @@ export class RestStorage {
     return object;
   }
 
-  /** The kind's update rules, then the writer's managed-fields entry. */
+  /** The kind's update rules, the writer's managed-fields entry, then the checks a write may still fail. */
   #prepareUpdate(
-    info: ResourceInfo,
+    scope: Scope,
     next: KubeObject,
     current: KubeObject,
     subresource: string | undefined,
     options: WriteOptions,
     context: RequestContext,
   ): void {
-    strategy.prepareForUpdate(info, next, current, subresource);
-    trackWrite(current, next, 'Update', this.#manager(options, context), context.now, info, subresource);
+    strategy.prepareForUpdate(scope.info, next, current, subresource);
+    trackWrite(
+      current,
+      next,
+      'Update',
+      this.#manager(options, context),
+      context.now,
+      scope.info,
+      subresource,
+    );
+    this.#admit(scope, next, current, context);
   }
 
   #withScope(scope: Scope, body: KubeObject): KubeObject {

@@ -26,6 +26,15 @@ import { sendError, sendJson } from './http-io.ts';
 import type { ResourceHandler } from './resource-handler.ts';
 import { notFoundPath } from './resource-handler.ts';
 import { parseRoute, type Route } from './routes.ts';
+import { AuditTrail, type AuditSink } from './auditing.ts';
+import { forbiddenError, requestAttributes, type RequestAttributes } from './request-attributes.ts';
+import type { RequestAttributes as RbacAttributes } from '../../rbac/types.ts';
+import {
+  impersonate,
+  ImpersonationError,
+  wantsImpersonation,
+  type ImpersonationRequest,
+} from '../../rbac/impersonation.ts';
 import { ADMIN_USER, serviceAccountUser, type TokenAuthority } from './tokens.ts';
 
 export const SERVER_VERSION = {
@@ -50,6 +59,10 @@ export interface FrontOptions {
   /** Internal failures (never client errors) are reported here; messages carry no secret values. */
   onInternalError?: (error: unknown) => void;
   now?: () => Date;
+  /** RBAC; without one, authenticated users may do anything (anonymous ones only read health and version). */
+  authorizer?: { authorize(attributes: RbacAttributes): { allowed: boolean; reason: string } } | undefined;
+  /** Audit logging, when a policy and a log are configured. */
+  audit?: AuditSink | undefined;
   /** Extra health checks (`kms-providers`): a failing one fails /healthz, /livez and /readyz. */
   healthChecks?: () => readonly HealthCheck[];
 }
@@ -73,7 +86,29 @@ const OPENAPI_OPTIONS: OpenApiOptions = {
   advertiseStrategicMerge: (info) => info.strategicMerge && schemaCoversStrategicMerge(info),
 };
 
-const PUBLIC_ROUTES = new Set<Route['type']>(['version', 'health']);
+const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+const PUBLIC_PATHS = /^\/(version|healthz|livez|readyz)(\/|$)/;
+
+/** Without an authorizer only what kube's system:public-info-viewer grants is open to anonymous requests. */
+function isPublic(attributes: RequestAttributes): boolean {
+  return !attributes.resourceRequest && PUBLIC_PATHS.test(attributes.path);
+}
+
+/** Impersonate-User, -Group (repeated), -Uid and -Extra-<key> (percent-encoded key, case-insensitive). */
+function impersonationHeaders(request: IncomingMessage): ImpersonationRequest {
+  const headers = request.headersDistinct;
+  const extra: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(headers)) {
+    if (!name.startsWith('impersonate-extra-') || !values) continue;
+    extra[decodeURIComponent(name.slice('impersonate-extra-'.length)).toLowerCase()] = values;
+  }
+  return {
+    user: headers['impersonate-user']?.[0],
+    groups: headers['impersonate-group'] ?? [],
+    uid: headers['impersonate-uid']?.[0],
+    extra,
+  };
+}
 
 export class ApiFront {
   readonly #options: FrontOptions;
@@ -112,27 +147,95 @@ export class ApiFront {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let trail: AuditTrail | undefined;
     try {
       const url = new URL(request.url ?? '/', 'https://localhost');
       const route = parseRoute(url.pathname);
-      const user = await this.#authenticate(request);
-      if (!user && !PUBLIC_ROUTES.has(route.type)) throw unauthorized();
+      const authenticated = (await this.#authenticate(request)) ?? ANONYMOUS;
+      const method = request.method ?? 'GET';
+      const { user, impersonator } = this.#impersonation(request, authenticated, method, url, route);
+      const attributes = requestAttributes(user, method, url, route);
+      trail = new AuditTrail(this.#options.audit, request, attributes, impersonator);
+      response.setHeader('Audit-Id', trail.auditId);
+      this.#authorize(attributes, trail);
       const context: RequestContext = {
-        user: user ?? { username: 'system:anonymous', groups: ['system:unauthenticated'] },
+        user,
         now: this.#now(),
         userAgent: request.headers['user-agent'] ?? '',
         warnings: [],
+        audit: {},
       };
       await this.#route(route, request, response, url, context);
+      this.#completeAudit(trail, response, context);
     } catch (error) {
       if (!(error instanceof ApiError)) this.#options.onInternalError?.(error);
-      sendError(
-        response,
+      const failure =
         error instanceof ApiError
           ? error
-          : new ApiError(500, 'InternalError', 'Internal error occurred: see the server log'),
-      );
+          : new ApiError(500, 'InternalError', 'Internal error occurred: see the server log');
+      sendError(response, failure);
+      trail?.complete(failure.code, { responseObject: failure.toStatus() });
     }
+  }
+
+  /** Authorization; a denial is kube's 403 (and the audit event records the decision either way). */
+  #authorize(attributes: RequestAttributes, trail: AuditTrail): void {
+    const authorizer = this.#options.authorizer;
+    const decision = authorizer
+      ? authorizer.authorize(attributes)
+      : { allowed: attributes.user.username !== ANONYMOUS.username || isPublic(attributes), reason: '' };
+    trail.authorized(decision.allowed, decision.reason);
+    if (!decision.allowed) throw forbiddenError(attributes, decision.reason);
+  }
+
+  /** A watch is still streaming when the handler returns: its audit trail ends when the response does. */
+  #completeAudit(trail: AuditTrail, response: ServerResponse, context: RequestContext): void {
+    const bodies = {
+      requestObject: context.audit?.requestObject,
+      responseObject: context.audit?.responseObject,
+    };
+    if (response.writableEnded) {
+      trail.complete(response.statusCode, bodies);
+      return;
+    }
+    trail.responseStarted(response.statusCode);
+    response.once('close', () =>
+      trail.complete(response.statusCode, { requestObject: bodies.requestObject }),
+    );
+  }
+
+  /** Impersonate-* headers: the requester must be allowed to `impersonate` each thing asked for. */
+  #impersonation(
+    request: IncomingMessage,
+    requester: UserInfo,
+    method: string,
+    url: URL,
+    route: Route,
+  ): { user: UserInfo; impersonator: UserInfo | undefined } {
+    const asked = impersonationHeaders(request);
+    if (!wantsImpersonation(asked)) return { user: requester, impersonator: undefined };
+    let impersonation;
+    try {
+      impersonation = impersonate({ ...requester, groups: [...requester.groups] }, asked);
+    } catch (error) {
+      if (error instanceof ImpersonationError)
+        throw new ApiError(500, 'InternalError', `Internal error occurred: ${error.message}`);
+      throw error;
+    }
+    for (const check of impersonation.checks) {
+      const decision = this.#options.authorizer?.authorize(check) ?? {
+        allowed: requester.groups.includes('system:masters'),
+        reason: '',
+      };
+      if (!decision.allowed) {
+        const attributes = requestAttributes(requester, method, url, route);
+        const trail = new AuditTrail(this.#options.audit, request, attributes, undefined);
+        trail.authorized(false, decision.reason);
+        trail.complete(403);
+        throw forbiddenError(check, decision.reason);
+      }
+    }
+    return { user: impersonation.user, impersonator: requester };
   }
 
   async #route(
@@ -240,18 +343,24 @@ export class ApiFront {
     response.end(body);
   }
 
+  /** The user a bearer token stands for: the admin token, or a ServiceAccount JWT whose account still exists. */
+  async authenticateToken(token: string): Promise<UserInfo | undefined> {
+    const { tokens } = this.#options;
+    if (tokens.isAdminToken(token)) return ADMIN_USER;
+    const account = tokens.verifyServiceAccountToken(token, this.#now());
+    if (!account || !(await this.#options.serviceAccountExists(account.namespace, account.name, account.uid)))
+      return undefined;
+    return serviceAccountUser(account);
+  }
+
   async #authenticate(request: IncomingMessage): Promise<UserInfo | undefined> {
     const header = request.headers.authorization;
     if (header === undefined) return undefined;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw unauthorized();
-    const token = match[1];
-    const { tokens } = this.#options;
-    if (tokens.isAdminToken(token)) return ADMIN_USER;
-    const account = tokens.verifyServiceAccountToken(token, this.#now());
-    if (!account || !(await this.#options.serviceAccountExists(account.namespace, account.name, account.uid)))
-      throw unauthorized();
-    return serviceAccountUser(account);
+    const user = await this.authenticateToken(match[1]);
+    if (!user) throw unauthorized();
+    return user;
   }
 
   #now(): Date {

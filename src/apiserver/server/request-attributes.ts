@@ -3,12 +3,15 @@
  * (get/list/watch/create/update/patch/delete/deletecollection for resources, the lower-cased method for other
  * paths), group, resource, subresource, namespace and name. Pure.
  */
+import { forbiddenStatus } from '../../rbac/evaluator.ts';
+import type { RequestAttributes as RbacAttributes } from '../../rbac/types.ts';
 import type { UserInfo } from '../objects/context.ts';
-import { ApiError, qualifiedResource } from '../status.ts';
+import { ApiError } from '../status.ts';
 import type { Route } from './routes.ts';
 
-export interface RequestAttributes {
-  user: UserInfo;
+/** The attributes src/rbac authorizes, every field filled in. */
+export interface RequestAttributes extends RbacAttributes {
+  user: UserInfo & { groups: readonly string[] };
   verb: string;
   resourceRequest: boolean;
   /** The URL path (for non-resource requests, what rules' nonResourceURLs match). */
@@ -81,32 +84,8 @@ function nameFromFieldSelector(selector: string | null): string {
   return '';
 }
 
-/** kube-apiserver's 403: `secrets "x" is forbidden: User "u" cannot get resource "secrets" in API group "" in the namespace "ns"`. */
-export function forbiddenError(attributes: RequestAttributes, reason: string): ApiError {
-  const who = `User ${JSON.stringify(attributes.user.username)}`;
-  const why = reason ? `: ${reason}` : '';
-  if (!attributes.resourceRequest) {
-    return new ApiError(
-      403,
-      'Forbidden',
-      `forbidden: ${who} cannot ${attributes.verb} path ${JSON.stringify(attributes.path)}${why}`,
-      {},
-    );
-  }
-  const resource = attributes.subresource
-    ? `${attributes.resource}/${attributes.subresource}`
-    : attributes.resource;
-  const scope = attributes.namespace
-    ? `in the namespace ${JSON.stringify(attributes.namespace)}`
-    : 'at the cluster scope';
-  const action = `${who} cannot ${attributes.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(attributes.apiGroup)} ${scope}`;
-  const ref = { group: attributes.apiGroup, plural: attributes.resource };
-  const subject = attributes.name
-    ? `${qualifiedResource(ref)} ${JSON.stringify(attributes.name)}`
-    : qualifiedResource(ref);
-  return new ApiError(403, 'Forbidden', `${subject} is forbidden: ${action}${why}`, {
-    name: attributes.name || undefined,
-    group: attributes.apiGroup,
-    kind: attributes.resource,
-  });
+/** kube-apiserver's 403 (`secrets "x" is forbidden: User "u" cannot get resource "secrets" …`), as src/rbac words it. */
+export function forbiddenError(attributes: RbacAttributes, reason: string): ApiError {
+  const status = forbiddenStatus(attributes, reason);
+  return new ApiError(status.code, status.reason, status.message, status.details);
 }

@@ -18,6 +18,7 @@ import { readBody, sendJson, warningHeaders } from './http-io.ts';
 import { deleteOptions, listQuery, writeOptions } from './query.ts';
 import type { ResourceTarget } from './routes.ts';
 import type { TokenRequestHandler } from './token-request.ts';
+import type { ReviewHandler } from './reviews.ts';
 import type { WatchStreamer } from './watch-stream.ts';
 
 export interface ResourceRequest {
@@ -36,10 +37,18 @@ export class ResourceHandler {
   readonly #watches: WatchStreamer;
   readonly #tokens: TokenRequestHandler;
 
-  constructor(rest: RestStorage, watches: WatchStreamer, tokens: TokenRequestHandler) {
+  readonly #reviews: ReviewHandler;
+
+  constructor(
+    rest: RestStorage,
+    watches: WatchStreamer,
+    tokens: TokenRequestHandler,
+    reviews: ReviewHandler,
+  ) {
     this.#rest = rest;
     this.#watches = watches;
     this.#tokens = tokens;
+    this.#reviews = reviews;
   }
 
   async handle(call: ResourceRequest): Promise<void> {
@@ -48,6 +57,7 @@ export class ResourceHandler {
     if (info.namespaced && target.namespace === undefined && target.name !== undefined) throw notFoundPath();
     const scope: Scope = { info, namespace: target.namespace };
     const method = request.method ?? 'GET';
+    if (info.virtual) return this.#review(call, scope, method);
     if (target.subresource !== undefined) return this.#subresource(call, scope, method);
     if (target.name === undefined) return this.#collection(call, scope, method);
     return this.#item(call, scope, method, target.name);
@@ -174,6 +184,14 @@ export class ResourceHandler {
       context,
     );
     return this.#send(call, 200, object);
+  }
+
+  /** Reviews are answered, not stored: only POST to the collection. */
+  async #review(call: ResourceRequest, scope: Scope, method: string): Promise<void> {
+    if (method !== 'POST' || call.target.name !== undefined) throw methodNotAllowed();
+    const body = parseBody(await readBody(call.request), contentTypeOf(call.request), scope.info.kind);
+    if (call.context.audit) call.context.audit.requestObject = body;
+    return this.#send(call, 201, await this.#reviews.create(scope, body, call.context));
   }
 
   async #scale(call: ResourceRequest, scope: Scope, method: string, name: string): Promise<void> {

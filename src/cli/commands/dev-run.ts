@@ -13,6 +13,8 @@ import { DEFAULT_COMPACTION_POLICY, openSqliteStorage } from '../../apiserver/st
 import { openEtcdStorage } from '../../apiserver/storage/etcd.ts';
 import type { Storage } from '../../apiserver/storage/storage.ts';
 import type { HealthCheck } from '../../apiserver/server/api-server.ts';
+import type { AuditSink } from '../../apiserver/server/auditing.ts';
+import { readFile } from 'node:fs/promises';
 import type { DevClusterFlags } from './dev.ts';
 
 export async function runDevCluster(flags: DevClusterFlags): Promise<void> {
@@ -27,7 +29,11 @@ export async function runDevCluster(flags: DevClusterFlags): Promise<void> {
   const report = (error: unknown, where: string): void => {
     process.stderr.write(`cloak dev cluster: ${where}: ${errorMessage(error)}\n`);
   };
-  const encryption = await loadEncryption(flags, report);
+  const audit = await openAudit(flags, report);
+  const encryption = await loadEncryption(flags, report).catch(async (error: unknown) => {
+    await audit?.writer.close();
+    throw error;
+  });
   const storage = await openStorage(flags, dataDir).catch((error: unknown) => {
     encryption?.close();
     throw error;
@@ -45,9 +51,11 @@ export async function runDevCluster(flags: DevClusterFlags): Promise<void> {
     },
     report,
     transformers: encryption?.transformers,
+    audit,
     healthChecks: encryption ? () => kmsHealthChecks(encryption) : undefined,
   }).catch(async (error: unknown) => {
     encryption?.close();
+    await audit?.writer.close();
     await storage.close();
     throw error;
   });
@@ -67,6 +75,21 @@ export async function runDevCluster(flags: DevClusterFlags): Promise<void> {
   await untilSignal();
   await controlPlane.close();
   encryption?.close();
+  await audit?.writer.close();
+}
+
+/** Auditing needs both a policy and a log, as in kube-apiserver (either alone audits nothing). */
+async function openAudit(
+  flags: DevClusterFlags,
+  report: (error: unknown, where: string) => void,
+): Promise<AuditSink | undefined> {
+  const { auditLogOptionsFromFlags, AuditLogWriter } = await import('../../audit/log-writer.ts');
+  const logOptions = auditLogOptionsFromFlags(flags);
+  if (!flags.auditPolicyFile || !logOptions) return undefined;
+  const { loadPolicy } = await import('../../audit/policy.ts');
+  const { policy } = loadPolicy(await readFile(flags.auditPolicyFile, 'utf8'), flags.auditPolicyFile);
+  const writer = await AuditLogWriter.open({ ...logOptions, onError: (error) => report(error, 'audit log') });
+  return { policy, writer, onError: (error) => report(error, 'audit log') };
 }
 
 async function loadEncryption(flags: DevClusterFlags, report: (error: unknown, where: string) => void) {

@@ -14,6 +14,11 @@ export interface DevClusterFlags {
   bookmarkInterval: string;
   encryptionProviderConfig?: string;
   encryptionProviderConfigAutomaticReload?: boolean;
+  auditPolicyFile?: string;
+  auditLogPath?: string;
+  auditLogMaxage?: string;
+  auditLogMaxbackup?: string;
+  auditLogMaxsize?: string;
 }
 
 export function registerDevCommand(program: Command): void {
@@ -57,6 +62,14 @@ export function registerDevCommand(program: Command): void {
       '--encryption-provider-config-automatic-reload',
       'apply changes to the encryption configuration file without a restart',
     )
+    .option(
+      '--audit-policy-file <file>',
+      'an audit.k8s.io/v1 Policy: which requests are logged, and how much of them',
+    )
+    .option('--audit-log-path <path>', 'write audit events (JSON lines) here; "-" is stdout')
+    .option('--audit-log-maxage <days>', 'delete rotated audit logs older than this many days (0: keep)')
+    .option('--audit-log-maxbackup <n>', 'keep at most this many rotated audit logs (0: keep all)')
+    .option('--audit-log-maxsize <MB>', 'rotate the audit log when it reaches this size (default 100)')
     .action(async (flags: DevClusterFlags) => {
       const { runDevCluster } = await import('./dev-run.ts');
       await runDevCluster(flags);

@@ -26,3 +26,32 @@ message('authentication.TokenRequestStatus', [
   [1, 'token', 'string'],
   [2, 'expirationTimestamp', 'meta.Time'],
 ]);
+
+// SelfSubjectReview (`kubectl auth whoami`) and TokenReview.
+message('authentication.UserInfo', [
+  [1, 'username', 'string', 'o'],
+  [2, 'uid', 'string', 'o'],
+  [3, 'groups', 'string', 'ro'],
+  [4, 'extra', 'authentication.ExtraValue', 'mo'],
+]);
+message('authentication.ExtraValue', [[1, 'items', 'string', 'r']]);
+message('authentication.SelfSubjectReview', [
+  [1, 'metadata', 'meta.ObjectMeta'],
+  [2, 'status', 'authentication.SelfSubjectReviewStatus', 'o'],
+]);
+message('authentication.SelfSubjectReviewStatus', [[1, 'userInfo', 'authentication.UserInfo', 'o']]);
+message('authentication.TokenReview', [
+  [1, 'metadata', 'meta.ObjectMeta'],
+  [2, 'spec', 'authentication.TokenReviewSpec'],
+  [3, 'status', 'authentication.TokenReviewStatus', 'o'],
+]);
+message('authentication.TokenReviewSpec', [
+  [1, 'token', 'string', 'o'],
+  [2, 'audiences', 'string', 'ro'],
+]);
+message('authentication.TokenReviewStatus', [
+  [1, 'authenticated', 'bool', 'o'],
+  [2, 'user', 'authentication.UserInfo', 'o'],
+  [4, 'audiences', 'string', 'ro'],
+  [3, 'error', 'string', 'o'],
+]);

@@ -11,6 +11,7 @@ import './rbac.ts';
 import './networking.ts';
 import './coordination.ts';
 import './authentication.ts';
+import './authorization.ts';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
 
@@ -36,6 +37,16 @@ const KIND_TABLE: readonly (readonly [string, string, string])[] = [
   ['networking.k8s.io/v1', 'Ingress', 'networking.Ingress'],
   ['networking.k8s.io/v1', 'NetworkPolicy', 'networking.NetworkPolicy'],
   ['coordination.k8s.io/v1', 'Lease', 'coordination.Lease'],
+  ['authentication.k8s.io/v1', 'SelfSubjectReview', 'authentication.SelfSubjectReview'],
+  ['authentication.k8s.io/v1', 'TokenReview', 'authentication.TokenReview'],
+  ...(
+    [
+      'SelfSubjectAccessReview',
+      'SubjectAccessReview',
+      'LocalSubjectAccessReview',
+      'SelfSubjectRulesReview',
+    ] as const
+  ).map((kind) => ['authorization.k8s.io/v1', kind, `authorization.${kind}`] as const),
 ];
 
 export interface KindDescriptor {
