@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerDevCommand } from './commands/dev.ts';
+import { registerEncryptionCommand } from './commands/encryption.ts';
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerRbacCommand } from './commands/rbac.ts';
 import { registerKmsPluginCommand } from './commands/kms-plugin.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerSopsCommand(program);
   registerDevCommand(program);
   registerRbacCommand(program);
+  registerEncryptionCommand(program);
   registerKmsPluginCommand(program);
   registerAuditCommand(program);
   configureAll(program);

@@ -293,8 +293,8 @@ async function rewriteResource(
       }
     }
     seen += items.length;
-    progress.last = mark.blocked ? (progress.last ?? mark.last) : mark.last;
-    if (!mark.blocked) progress.last = mark.last;
+    // Up to the first failure (the mark stops there): a rerun starts with it.
+    progress.last = mark.last;
     progress.done = outcome.rewritten;
     await save();
     process.stderr.write(`${progressLine(resource.name, seen, total)}\n`);

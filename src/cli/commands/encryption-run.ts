@@ -29,10 +29,13 @@ import {
   type StoredEntry,
 } from '../../encryption/tools/decrypt.ts';
 import { parseEtcdctlDump } from '../../encryption/tools/dump.ts';
+import { EncryptionConfigError } from '../../encryption/errors.ts';
+import { EncryptionToolError } from '../../encryption/tools/errors.ts';
 import {
   GENERATED_KEY_BYTES,
   GENERATED_PROVIDERS,
   generateEncryptionConfig,
+  type GeneratedConfig,
   type GeneratedProvider,
 } from '../../encryption/tools/generate.ts';
 import {
@@ -89,19 +92,26 @@ export async function runConfigGenerate(flags: GenerateFlags): Promise<void> {
   if (flags.force && !flags.output) throw new UsageError('--force needs -o FILE');
 
   const key = provider === 'kms' ? undefined : randomBytes(GENERATED_KEY_BYTES);
-  const generated = generateEncryptionConfig({
-    provider: provider as GeneratedProvider,
-    resources,
-    keyName: flags.keyName,
-    key,
-    kms:
-      provider === 'kms'
-        ? { name: flags.kmsName ?? '', endpoint: flags.kmsEndpoint ?? '', timeout: flags.kmsTimeout }
-        : undefined,
-    identityFallback: flags.identityFallback,
-    now: new Date(),
-  });
-  key?.fill(0);
+  let generated: GeneratedConfig;
+  try {
+    generated = generateEncryptionConfig({
+      provider: provider as GeneratedProvider,
+      resources,
+      keyName: flags.keyName,
+      key,
+      kms:
+        provider === 'kms'
+          ? { name: flags.kmsName ?? '', endpoint: flags.kmsEndpoint ?? '', timeout: flags.kmsTimeout }
+          : undefined,
+      identityFallback: flags.identityFallback,
+      now: new Date(),
+    });
+  } catch (error) {
+    // Everything the configuration is made of comes from the flags: what it refuses is a usage error.
+    throw asGenerateUsageError(error);
+  } finally {
+    key?.fill(0);
+  }
 
   if (!flags.output || flags.output === '-') {
     await writeOutput(generated.text);
@@ -116,7 +126,7 @@ export async function runConfigGenerate(flags: GenerateFlags): Promise<void> {
   try {
     await writeFileAtomic(flags.output, generated.text, { mode: 0o600, forceMode: true });
   } catch (error) {
-    throw new CloakError('ERR_WRITE', `cannot write ${flags.output}: ${errorMessage(error)}`);
+    throw new CloakError('ERR_WRITE', `cannot write ${flags.output}: ${fsProblem(error)}`);
   }
   const what =
     generated.keyName === undefined
@@ -126,6 +136,37 @@ export async function runConfigGenerate(flags: GenerateFlags): Promise<void> {
     `wrote ${flags.output} (${what}, for ${resources.join(', ')}); back it up securely, then give it to ` +
       `every kube-apiserver with --encryption-provider-config\n`,
   );
+}
+
+/** The flag behind each field of a generated configuration, for kube's field errors. */
+const GENERATE_FLAGS: readonly [RegExp, string][] = [
+  [/^resources\[0\]\.resources(?:\[\d+\])?: /, '--resources'],
+  [/^resources\[0\]\.providers\[0\]\.kms\.endpoint: /, '--kms-endpoint'],
+  [/^resources\[0\]\.providers\[0\]\.kms\.name: /, '--kms-name'],
+  [/^resources\[0\]\.providers\[0\]\.kms\.timeout: /, '--kms-timeout'],
+  [/^resources\[0\]\.providers\[0\]\.\w+\.keys\[0\]\.name: /, '--key-name'],
+];
+
+function asGenerateUsageError(error: unknown): unknown {
+  if (error instanceof EncryptionToolError) return new UsageError(error.message);
+  if (error instanceof EncryptionConfigError) {
+    const problems = error.problems.map((problem) => {
+      const flag = GENERATE_FLAGS.find(([field]) => field.test(problem));
+      return flag ? problem.replace(flag[0], `${flag[1]}: `) : problem;
+    });
+    return new UsageError(problems.join('; '));
+  }
+  return error;
+}
+
+/** A file system error without the temporary file's name. */
+function fsProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'ENOTDIR') return 'not a directory';
+  return errorMessage(error);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -155,7 +196,7 @@ export async function runConfigRotate(file: string, flags: RotateFlags): Promise
     try {
       await writeFileAtomic(target, result.text);
     } catch (error) {
-      throw new CloakError('ERR_WRITE', `cannot write ${file}: ${errorMessage(error)}`);
+      throw new CloakError('ERR_WRITE', `cannot write ${file}: ${fsProblem(error)}`);
     }
     if ((mode & 0o077) !== 0) {
       process.stderr.write(
@@ -474,14 +515,14 @@ export async function runDecrypt(keys: readonly string[], flags: DecryptFlags): 
   if (failures.length > 0 && !flags.skipUnreadable) {
     throw new ErrorList(failures.map((message) => new CloakError('ERR_DECRYPT', message)));
   }
-  for (const failure of failures) process.stderr.write(`warning: skipped ${failure}\n`);
-  const view = kubectlView(result.objects, keys.length === 1);
+  for (const failure of failures) process.stderr.write(`warning: ${failure} (skipped)\n`);
+  const view = kubectlView(result.objects, keys.length === 1, flags.showManagedFields === true);
   const text = format === 'json' ? `${toGoJson(view)}\n` : toKubeYaml(view);
   if (flags.outputFile !== undefined && flags.outputFile !== '-') {
     try {
       await writeFileAtomic(flags.outputFile, text, { mode: 0o600, forceMode: true });
     } catch (error) {
-      throw new CloakError('ERR_WRITE', `cannot write ${flags.outputFile}: ${errorMessage(error)}`);
+      throw new CloakError('ERR_WRITE', `cannot write ${flags.outputFile}: ${fsProblem(error)}`);
     }
   } else {
     await writeOutput(text);

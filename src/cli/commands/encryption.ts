@@ -41,6 +41,7 @@ export interface DecryptFlags extends EtcdFlags {
   output: string;
   outputFile?: string;
   skipUnreadable?: boolean;
+  showManagedFields?: boolean;
 }
 
 export interface RewriteFlags extends KubectlFlagValues {
@@ -142,6 +143,7 @@ export function registerEncryptionCommand(program: Command): void {
     .option('-o, --output <format>', 'yaml or json', 'yaml')
     .option('--output-file <file>', 'write to this file (atomically, mode 0600) instead of stdout')
     .option('--skip-unreadable', 'print the objects that open and warn about the others (default: fail)')
+    .option('--show-managed-fields', 'keep metadata.managedFields in the output (kubectl leaves them out)')
     .action(async (keys: string[], flags: DecryptFlags) => {
       const { runDecrypt } = await import('./encryption-run.ts');
       await runDecrypt(keys, flags);

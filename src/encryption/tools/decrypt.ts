@@ -155,9 +155,21 @@ export async function decryptEntries(
 
 /**
  * What kubectl prints: one object when one was asked for by name, else a v1 List (as `kubectl get … -o yaml`
- * prints a collection).
+ * prints a collection); without metadata.managedFields unless `showManagedFields` (kubectl's default since 1.21).
  */
-export function kubectlView(objects: readonly Record<string, unknown>[], single: boolean): unknown {
-  if (single && objects.length === 1) return objects[0];
-  return { apiVersion: 'v1', items: [...objects], kind: 'List', metadata: { resourceVersion: '' } };
+export function kubectlView(
+  objects: readonly Record<string, unknown>[],
+  single: boolean,
+  showManagedFields = false,
+): unknown {
+  const shown = showManagedFields ? [...objects] : objects.map(withoutManagedFields);
+  if (single && shown.length === 1) return shown[0];
+  return { apiVersion: 'v1', items: shown, kind: 'List', metadata: { resourceVersion: '' } };
+}
+
+function withoutManagedFields(object: Record<string, unknown>): Record<string, unknown> {
+  const metadata = object['metadata'];
+  if (metadata === null || typeof metadata !== 'object' || !('managedFields' in metadata)) return object;
+  const { managedFields: _dropped, ...rest } = metadata as Record<string, unknown>;
+  return { ...object, metadata: rest };
 }
