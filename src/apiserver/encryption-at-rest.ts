@@ -2,11 +2,15 @@
  * Encryption at rest in the local control plane, as kube-apiserver runs it: `--encryption-provider-config`
  * names an EncryptionConfiguration whose transformer chains wrap every stored value; KMS v2 plugins are dialled
  * over their unix sockets (the same gRPC a real kube-apiserver speaks) and polled for status every minute
- * (every 10 s while unhealthy); with automatic reload a changed file is applied without a restart, and a broken
- * one is reported and ignored (the last good configuration stays in force). The cores are in src/encryption/.
+ * (every 10 s while unhealthy); with automatic reload a changed file is applied without a restart. As in kube's
+ * reload controller, a new configuration only takes effect when it is valid and its KMS plugins answer a healthy
+ * status; otherwise the problem is reported once (and retried every 10 s while the file stays as it is) and the
+ * last good configuration stays in force. The cores are in src/encryption/.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { CloakError, errorMessage } from '../common/errors.ts';
 import { parseEncryptionConfiguration, type EncryptionConfiguration } from '../encryption/config.ts';
+import { EncryptionConfigError } from '../encryption/errors.ts';
 import type { KmsService } from '../encryption/kms-service.ts';
 import {
   encryptionTransformers,
@@ -20,6 +24,8 @@ import type { TransformerSource } from './objects/store.ts';
 const HEALTHY_POLL_MS = 60_000;
 const UNHEALTHY_POLL_MS = 10_000;
 const RELOAD_CHECK_MS = 1_000;
+/** How soon a rejected file that has not changed is tried again (a KMS plugin may have come back). */
+const RELOAD_RETRY_MS = 10_000;
 
 export interface EncryptionAtRestOptions {
   automaticReload: boolean;
@@ -40,6 +46,9 @@ export class EncryptionAtRest {
   readonly #options: EncryptionAtRestOptions;
   #current: Loaded;
   #reloadTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** The last rejected reload: what the file held (undefined: unreadable), when, and what was reported. */
+  #rejected: { text: string | undefined; at: number; message: string } | undefined;
 
   private constructor(path: string, options: EncryptionAtRestOptions, loaded: Loaded) {
     this.#path = path;
@@ -49,7 +58,7 @@ export class EncryptionAtRest {
 
   /** Reads, validates and applies the file; KMS v2 plugins get their first status poll before this returns. */
   static async load(path: string, options: EncryptionAtRestOptions): Promise<EncryptionAtRest> {
-    const loaded = await build(path, options.report);
+    const loaded = await build(path, options, true);
     const encryption = new EncryptionAtRest(path, options, loaded);
     if (options.automaticReload) encryption.#watch();
     return encryption;
@@ -63,6 +72,7 @@ export class EncryptionAtRest {
   }
 
   close(): void {
+    this.#closed = true;
     clearInterval(this.#reloadTimer);
     release(this.#current);
   }
@@ -80,23 +90,72 @@ export class EncryptionAtRest {
   }
 
   async #reloadIfChanged(): Promise<void> {
-    const text = await readFile(this.#path, 'utf8');
-    if (text === this.#current.fingerprint) return;
-    const next = await build(this.#path, this.#options.report, text);
+    let text: string;
+    try {
+      text = await readConfig(this.#path);
+    } catch (error) {
+      this.#reject(undefined, error);
+      return;
+    }
+    if (text === this.#current.fingerprint) {
+      this.#rejected = undefined;
+      return;
+    }
+    const rejected = this.#rejected;
+    if (rejected?.text === text && Date.now() - rejected.at < RELOAD_RETRY_MS) return;
+    let next: Loaded;
+    try {
+      next = await build(this.#path, this.#options, false, text);
+    } catch (error) {
+      this.#reject(text, error);
+      return;
+    }
+    if (this.#closed) {
+      release(next);
+      return;
+    }
+    // kube's reload controller swaps in a new configuration only once its KMS plugins are healthy.
+    const unhealthy = next.transformers.kmsHealth().filter((health) => !health.healthy);
+    if (unhealthy.length > 0) {
+      release(next);
+      const problems = unhealthy.map(
+        (health) => health.error ?? `kms provider ${JSON.stringify(health.name)} is not healthy`,
+      );
+      this.#reject(text, new EncryptionConfigError(this.#path, problems));
+      return;
+    }
+    this.#rejected = undefined;
     const previous = this.#current;
     this.#current = next;
     release(previous);
     this.#options.onReload?.();
   }
+
+  /** Reports a rejected reload once per file content and problem; the configuration in force stays. */
+  #reject(text: string | undefined, error: unknown): void {
+    const message = errorMessage(error);
+    const previous = this.#rejected;
+    this.#rejected = { text, at: Date.now(), message };
+    if (previous !== undefined && previous.text === text && previous.message === message) return;
+    const code = error instanceof CloakError ? error.code : 'ERR_ENCRYPTION_CONFIG';
+    this.#options.report(
+      new CloakError(code, `${message} (not applied; the previous configuration stays in force)`),
+      'encryption configuration reload',
+    );
+  }
 }
 
 async function build(
   path: string,
-  report: EncryptionAtRestOptions['report'],
+  options: EncryptionAtRestOptions,
+  starting: boolean,
   known?: string,
 ): Promise<Loaded> {
   const text = known ?? (await readConfig(path));
-  const config: EncryptionConfiguration = parseEncryptionConfiguration(text, { source: path });
+  const config: EncryptionConfiguration = parseEncryptionConfiguration(text, {
+    source: path,
+    reload: options.automaticReload,
+  });
   const clients: KmsClient[] = [];
   const endpoints = new Map(
     config.resources.flatMap((entry) =>
@@ -112,9 +171,18 @@ async function build(
     clients.push(client);
     return client;
   };
-  const transformers = encryptionTransformers(config, services);
-  // Status is called once at start to prime each plugin's state, then on the poll schedule.
-  const pollers = transformers.kmsProviders.map((provider) => new StatusPoller(provider, report));
+  let transformers: EncryptionTransformers;
+  try {
+    transformers = encryptionTransformers(config, services);
+  } catch (error) {
+    for (const client of clients) client.close();
+    throw error;
+  }
+  // Status is called once at start to prime each plugin's state, then on the poll schedule. A reload reports
+  // a failed first poll itself (it rejects the new configuration).
+  const pollers = transformers.kmsProviders.map(
+    (provider) => new StatusPoller(provider, options.report, starting),
+  );
   await Promise.all(pollers.map((poller) => poller.first));
   return { transformers, clients, pollers, fingerprint: text };
 }
@@ -127,10 +195,10 @@ class StatusPoller {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  constructor(provider: KmsV2Provider, report: EncryptionAtRestOptions['report']) {
+  constructor(provider: KmsV2Provider, report: EncryptionAtRestOptions['report'], reportFirst: boolean) {
     this.#provider = provider;
     this.#report = report;
-    this.first = this.#run();
+    this.first = this.#run(reportFirst);
   }
 
   stop(): void {
@@ -138,14 +206,15 @@ class StatusPoller {
     clearTimeout(this.#timer);
   }
 
-  async #run(): Promise<void> {
+  async #run(reportFailure = true): Promise<void> {
     let healthy = false;
     try {
       const health = await this.#provider.probe();
       healthy = health.healthy;
-      if (!healthy) this.#report(new Error(health.error ?? 'unhealthy'), `kms provider ${health.name}`);
+      if (!healthy && reportFailure && !this.#stopped)
+        this.#report(new Error(health.error ?? 'unhealthy'), `kms provider ${health.name}`);
     } catch (error) {
-      this.#report(error, 'kms status poll');
+      if (reportFailure && !this.#stopped) this.#report(error, 'kms status poll');
     }
     if (this.#stopped) return;
     this.#timer = setTimeout(() => void this.#run(), healthy ? HEALTHY_POLL_MS : UNHEALTHY_POLL_MS);
@@ -154,8 +223,25 @@ class StatusPoller {
 }
 
 async function readConfig(path: string): Promise<string> {
-  await stat(path);
-  return readFile(path, 'utf8');
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new EncryptionConfigError(path, [`cannot read the file: ${fileProblem(error)}`]);
+  }
+}
+
+function fileProblem(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'it does not exist';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a directory';
+    default:
+      return errorMessage(error);
+  }
 }
 
 function release(loaded: Loaded): void {

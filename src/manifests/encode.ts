@@ -1,12 +1,12 @@
 import { yaml } from './yaml.ts';
 
 /**
- * JSON as Kubernetes' pretty encoder writes it (Go's `json.MarshalIndent` with two spaces): key order is the
+ * JSON as Kubernetes' pretty encoder writes it (Go's `json.MarshalIndent`, two spaces; kubectl -o json uses four): key order is the
  * caller's, and `<`, `>`, `&`, U+2028 and U+2029 are escaped the way Go escapes them, so our output diffs
  * cleanly against files written by kubeseal and kubectl.
  */
-export function toGoJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[<>&\u2028\u2029]/g, goEscape);
+export function toGoJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, null, indent).replace(/[<>&\u2028\u2029]/g, goEscape);
 }
 
 function goEscape(char: string): string {

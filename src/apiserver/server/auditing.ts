@@ -43,8 +43,9 @@ export class AuditTrail {
     const sent = request.headers['audit-id'];
     this.auditId = typeof sent === 'string' && sent !== '' ? sent : randomUUID();
     this.#sink = sink;
-    this.#config = sink && levelFor(sink.policy, attributes);
     const user = impersonator ?? attributes.user;
+    // kube's audit filter runs before impersonation: the policy's `users` and `userGroups` match the requester.
+    this.#config = sink && levelFor(sink.policy, { ...attributes, user });
     this.#facts = {
       auditID: this.auditId,
       requestURI: request.url ?? '/',

@@ -517,7 +517,8 @@ export async function runDecrypt(keys: readonly string[], flags: DecryptFlags): 
   }
   for (const failure of failures) process.stderr.write(`warning: ${failure} (skipped)\n`);
   const view = kubectlView(result.objects, keys.length === 1, flags.showManagedFields === true);
-  const text = format === 'json' ? `${toGoJson(view)}\n` : toKubeYaml(view);
+  // kubectl's JSON printer indents by four spaces.
+  const text = format === 'json' ? `${toGoJson(view, 4)}\n` : toKubeYaml(view);
   if (flags.outputFile !== undefined && flags.outputFile !== '-') {
     try {
       await writeFileAtomic(flags.outputFile, text, { mode: 0o600, forceMode: true });
