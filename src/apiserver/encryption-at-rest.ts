@@ -20,6 +20,7 @@ import {
 } from '../encryption/transformer.ts';
 import { connectKms, type KmsClient } from '../kms/grpc.ts';
 import type { TransformerSource } from './objects/store.ts';
+import { describeFsError } from '../common/fs-errors.ts';
 
 const HEALTHY_POLL_MS = 60_000;
 const UNHEALTHY_POLL_MS = 10_000;
@@ -226,23 +227,10 @@ async function readConfig(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new EncryptionConfigError(path, [`cannot read the file: ${fileProblem(error)}`]);
+    throw new EncryptionConfigError(path, [`cannot read the file: ${describeFsError(error)}`]);
   }
 }
 
-function fileProblem(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException).code) {
-    case 'ENOENT':
-      return 'it does not exist';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'it is a directory';
-    default:
-      return errorMessage(error);
-  }
-}
 
 function release(loaded: Loaded): void {
   for (const poller of loaded.pollers) poller.stop();

@@ -20,6 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { CloakError, UsageError } from '../common/errors.ts';
 import { eventLine, type AuditEvent } from './event.ts';
+import { describeFsError } from '../common/fs-errors.ts';
 
 export const MEGABYTE = 1024 * 1024;
 /** lumberjack's size when MaxSize is 0. */
@@ -221,7 +222,7 @@ export class AuditLogWriter {
       }
     } catch (error) {
       if (error instanceof AuditLogError) throw error;
-      throw new AuditLogError(`cannot write audit log ${this.path}: ${describe(error)}`, { cause: error });
+      throw new AuditLogError(`cannot write audit log ${this.path}: ${describeFsError(error)}`, { cause: error });
     }
   }
 
@@ -232,7 +233,7 @@ export class AuditLogWriter {
       const handle = await open(this.path, 'a', 0o600);
       await handle.close();
     } catch (error) {
-      throw new AuditLogError(`cannot open audit log ${this.path}: ${describe(error)}`, { cause: error });
+      throw new AuditLogError(`cannot open audit log ${this.path}: ${describeFsError(error)}`, { cause: error });
     }
   }
 
@@ -331,7 +332,7 @@ export class AuditLogWriter {
       }
     } catch (error) {
       this.#options.onError?.(
-        new AuditLogError(`cannot prune audit log backups of ${this.path}: ${describe(error)}`, {
+        new AuditLogError(`cannot prune audit log backups of ${this.path}: ${describeFsError(error)}`, {
           cause: error,
         }),
       );
@@ -361,11 +362,3 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function describe(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  if (code === 'ENOSPC') return 'no space left on device';
-  return error instanceof Error ? error.message : String(error);
-}

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Interface } from 'node:readline';
 import { writeFileAtomic } from '../common/atomic-file.ts';
 import { CloakError } from '../common/errors.ts';
+import { describeFsError } from '../common/fs-errors.ts';
 
 export interface InputText {
   text: string;
@@ -46,13 +47,6 @@ export async function writeOutput(content: string | Uint8Array, path?: string, m
   });
 }
 
-function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return error instanceof Error ? error.message : String(error);
-}
 
 let lineReader: { interface: Interface; lines: AsyncIterator<string> } | undefined;
 

@@ -408,3 +408,35 @@ test('escalation: binding edit needs its permissions or bind; a bigger Role need
     'escalate grants nothing to alice herself',
   );
 });
+
+test('a missing or invalid --audit-policy-file stops the start with one line and leaves no data directory', async (t) => {
+  const dir = await tempDir(t);
+  const invalid = await writeTemp(
+    dir,
+    'invalid.yaml',
+    'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: []\n',
+  );
+  for (const [policy, problem] of [
+    [join(dir, 'nope.yaml'), /^error: cannot read .*nope\.yaml: no such file or directory$/],
+    [invalid, /^error: .*invalid\.yaml.*rules/],
+  ] as const) {
+    const dataDir = join(dir, 'data');
+    const result = await runCloak([
+      'dev',
+      'cluster',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--audit-policy-file',
+      policy,
+      '--audit-log-path',
+      join(dir, 'audit.log'),
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    const lines = result.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0] ?? '', problem);
+    await assert.rejects(stat(dataDir), { code: 'ENOENT' });
+  }
+});

@@ -288,7 +288,7 @@ test('encryption at rest on etcd', async (t) => {
           problem:
             /resources\[0\]\.providers\[0\]\.kms\.cachesize: Invalid value: 100: cachesize is not supported in v2$/,
         },
-        { name: 'missing', text: '', problem: /: cannot read the file: it does not exist$/ },
+        { name: 'missing', text: '', problem: /: cannot read the file: no such file or directory$/ },
       ];
       const keysBefore = await storedKeys(etcd, '/');
       await Promise.all(
@@ -316,9 +316,9 @@ test('encryption at rest on etcd', async (t) => {
           assert.equal(lines.length, 1, `${name}: one line, no stack trace:\n${result.stderr}`);
           assert.ok(lines[0]?.startsWith(`error: ${config}: `), lines[0]);
           assert.match(lines[0] ?? '', problem);
-          // No kubeconfig (it would point at a server that never ran), no SQLite state.
-          await assert.rejects(access(join(dataDir, 'kubeconfig')), { code: 'ENOENT' });
-          await assert.rejects(access(join(dataDir, 'state.db')), { code: 'ENOENT' });
+          // Nothing in the data directory: no kubeconfig (it would point at a server that never ran), no
+          // SQLite state, no CA or token.
+          await assert.rejects(access(dataDir), { code: 'ENOENT' });
         }),
       );
       assert.deepEqual(await storedKeys(etcd, '/'), keysBefore, 'nothing was written to etcd');

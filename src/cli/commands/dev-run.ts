@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseGoDuration } from '../../common/duration.ts';
 import { UsageError, errorMessage } from '../../common/errors.ts';
+import { describeFsError } from '../../common/fs-errors.ts';
 import { startControlPlane } from '../../apiserver/control-plane.ts';
 import { adminKubeconfig, prepareDataDir, writeKubeconfig } from '../../apiserver/data-dir.ts';
 import { TokenAuthority } from '../../apiserver/server/tokens.ts';
@@ -25,17 +26,25 @@ export async function runDevCluster(flags: DevClusterFlags): Promise<void> {
   if (flags.storage !== 'sqlite' && flags.storage !== 'etcd')
     throw new UsageError(`--storage must be sqlite or etcd, not "${flags.storage}"`);
   const dataDir = flags.dataDir ?? defaultDataDir();
-  const material = await prepareDataDir(dataDir, [host], new Date());
   const report = (error: unknown, where: string): void => {
     process.stderr.write(`cloak dev cluster: ${where}: ${errorMessage(error)}\n`);
   };
+  // Configuration first: a refused start leaves no data directory behind.
   const audit = await openAudit(flags, report);
   const encryption = await loadEncryption(flags, report).catch(async (error: unknown) => {
     await audit?.writer.close();
     throw error;
   });
-  const storage = await openStorage(flags, dataDir).catch((error: unknown) => {
+  const closeConfigured = async (): Promise<void> => {
     encryption?.close();
+    await audit?.writer.close();
+  };
+  const material = await prepareDataDir(dataDir, [host], new Date()).catch(async (error: unknown) => {
+    await closeConfigured();
+    throw error;
+  });
+  const storage = await openStorage(flags, dataDir).catch(async (error: unknown) => {
+    await closeConfigured();
     throw error;
   });
   const controlPlane = await startControlPlane({
@@ -54,8 +63,7 @@ export async function runDevCluster(flags: DevClusterFlags): Promise<void> {
     audit,
     healthChecks: encryption ? () => kmsHealthChecks(encryption) : undefined,
   }).catch(async (error: unknown) => {
-    encryption?.close();
-    await audit?.writer.close();
+    await closeConfigured();
     await storage.close();
     throw error;
   });
@@ -86,8 +94,12 @@ async function openAudit(
   const { auditLogOptionsFromFlags, AuditLogWriter } = await import('../../audit/log-writer.ts');
   const logOptions = auditLogOptionsFromFlags(flags);
   if (!flags.auditPolicyFile || !logOptions) return undefined;
-  const { loadPolicy } = await import('../../audit/policy.ts');
-  const { policy } = loadPolicy(await readFile(flags.auditPolicyFile, 'utf8'), flags.auditPolicyFile);
+  const { AuditPolicyError, loadPolicy } = await import('../../audit/policy.ts');
+  const policyFile = flags.auditPolicyFile;
+  const text = await readFile(policyFile, 'utf8').catch((error: unknown) => {
+    throw new AuditPolicyError(`cannot read ${policyFile}: ${describeFsError(error)}`);
+  });
+  const { policy } = loadPolicy(text, policyFile);
   const writer = await AuditLogWriter.open({ ...logOptions, onError: (error) => report(error, 'audit log') });
   return { policy, writer, onError: (error) => report(error, 'audit log') };
 }

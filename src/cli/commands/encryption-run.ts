@@ -59,6 +59,7 @@ import type { KmsClient } from '../../kms/grpc.ts';
 import { toGoJson, toKubeYaml } from '../../manifests/encode.ts';
 import { readInputFile, writeOutput } from '../io.ts';
 import type { DecryptFlags, EtcdFlags, GenerateFlags, RotateFlags, VerifyFlags } from './encryption.ts';
+import { describeFsError } from '../../common/fs-errors.ts';
 
 const PAGE_SIZE = 500;
 
@@ -126,7 +127,7 @@ export async function runConfigGenerate(flags: GenerateFlags): Promise<void> {
   try {
     await writeFileAtomic(flags.output, generated.text, { mode: 0o600, forceMode: true });
   } catch (error) {
-    throw new CloakError('ERR_WRITE', `cannot write ${flags.output}: ${fsProblem(error)}`);
+    throw new CloakError('ERR_WRITE', `cannot write ${flags.output}: ${describeFsError(error)}`);
   }
   const what =
     generated.keyName === undefined
@@ -159,15 +160,6 @@ function asGenerateUsageError(error: unknown): unknown {
   return error;
 }
 
-/** A file system error without the temporary file's name. */
-function fsProblem(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  if (code === 'ENOTDIR') return 'not a directory';
-  return errorMessage(error);
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -196,7 +188,7 @@ export async function runConfigRotate(file: string, flags: RotateFlags): Promise
     try {
       await writeFileAtomic(target, result.text);
     } catch (error) {
-      throw new CloakError('ERR_WRITE', `cannot write ${file}: ${fsProblem(error)}`);
+      throw new CloakError('ERR_WRITE', `cannot write ${file}: ${describeFsError(error)}`);
     }
     if ((mode & 0o077) !== 0) {
       process.stderr.write(
@@ -523,7 +515,7 @@ export async function runDecrypt(keys: readonly string[], flags: DecryptFlags): 
     try {
       await writeFileAtomic(flags.outputFile, text, { mode: 0o600, forceMode: true });
     } catch (error) {
-      throw new CloakError('ERR_WRITE', `cannot write ${flags.outputFile}: ${fsProblem(error)}`);
+      throw new CloakError('ERR_WRITE', `cannot write ${flags.outputFile}: ${describeFsError(error)}`);
     }
   } else {
     await writeOutput(text);
