@@ -343,7 +343,7 @@ export type DiscoveryFormat = AggregatedFormat | 'legacy';
 const DISCOVERY_GROUP = 'apidiscovery.k8s.io';
 const DISCOVERY_LIST_KIND = 'APIGroupDiscoveryList';
 
-interface MediaRange {
+export interface MediaRange {
   type: string;
   params: Map<string, string>;
   quality: number;
@@ -379,7 +379,8 @@ function acceptsJson(type: string): boolean {
   return type === 'application/json' || type === 'application/*' || type === '*/*';
 }
 
-function parseAccept(header: string): MediaRange[] {
+/** An Accept header's media ranges, in header order (types lowercased, `q` taken out of the parameters). */
+export function parseAccept(header: string): MediaRange[] {
   return header
     .split(',')
     .map((part) => part.trim())
@@ -413,6 +414,6 @@ export function discoveryContentType(format: DiscoveryFormat): string {
  * discovery handler computes it (it also sends `Vary: Accept`, `Cache-Control: public`, and 304 on a matching
  * If-None-Match).
  */
-export function discoveryEtag(body: string): string {
+export function discoveryEtag(body: string | Uint8Array): string {
   return `"${createHash('sha512').update(body).digest('hex').toUpperCase()}"`;
 }

@@ -111,24 +111,43 @@ export function openApiGroupVersion(
   version: string,
   options: OpenApiOptions = {},
 ): OpenApiDocument | undefined {
-  const resources = registry
-    .all()
-    .filter((info) => info.group === group && info.version === version)
-    .sort((a, b) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0));
+  const resources = resourcesOf(registry, group, version);
   if (resources.length === 0) return undefined;
   const advertise = options.advertiseStrategicMerge ?? ((info: ResourceInfo) => info.strategicMerge);
   const paths: Record<string, PathItem> = {};
-  const schemas: Record<string, Schema> = { ...metaSchemas() };
-  for (const info of resources) {
-    Object.assign(paths, resourcePaths(info, advertise(info)));
-    Object.assign(schemas, resourceSchemas(info));
-  }
+  for (const info of resources) Object.assign(paths, resourcePaths(info, advertise(info)));
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: options.serverVersion ?? 'unversioned' },
     paths: sortedByKey(paths),
-    components: { schemas: sortedByKey(schemas) },
+    components: { schemas: schemasOf(resources) },
   };
+}
+
+/**
+ * The schemas (components.schemas, sorted by name) of one group-version's document; empty when it is not
+ * served. The OpenAPI v2 document is made of these.
+ */
+export function openApiSchemas(
+  registry: ResourceRegistry,
+  group: string,
+  version: string,
+): Record<string, Schema> {
+  const resources = resourcesOf(registry, group, version);
+  return resources.length === 0 ? {} : schemasOf(resources);
+}
+
+function resourcesOf(registry: ResourceRegistry, group: string, version: string): ResourceInfo[] {
+  return registry
+    .all()
+    .filter((info) => info.group === group && info.version === version)
+    .sort((a, b) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0));
+}
+
+function schemasOf(resources: readonly ResourceInfo[]): Record<string, Schema> {
+  const schemas: Record<string, Schema> = { ...metaSchemas() };
+  for (const info of resources) Object.assign(schemas, resourceSchemas(info));
+  return sortedByKey(schemas);
 }
 
 function sortedByKey<T>(record: Record<string, T>): Record<string, T> {

@@ -20,6 +20,8 @@ import {
   schemaCoversStrategicMerge,
   type OpenApiOptions,
 } from '../openapi.ts';
+import { negotiateOpenApiV2, openApiV2Document, type OpenApiV2Document } from '../openapi-v2.ts';
+import { encodeOpenApiV2, OPENAPI_V2_PROTOBUF_TYPE } from '../openapi-v2-protobuf.ts';
 import type { ResourceRegistry } from '../resources.ts';
 import { ApiError, unauthorized } from '../status.ts';
 import { sendError, sendJson } from './http-io.ts';
@@ -113,7 +115,8 @@ function impersonationHeaders(request: IncomingMessage): ImpersonationRequest {
 export class ApiFront {
   readonly #options: FrontOptions;
   readonly #server: Server;
-  readonly #cache = new Map<string, { generation: number; body: string; etag: string }>();
+  readonly #cache = new Map<string, { generation: number; body: string | Uint8Array; etag: string }>();
+  #openApiV2: { generation: number; document: OpenApiV2Document } | undefined;
   #address = '';
 
   constructor(options: FrontOptions) {
@@ -277,6 +280,8 @@ export class ApiFront {
           openApiGroupVersion(registry, route.group, route.version, OPENAPI_OPTIONS),
         );
       }
+      case 'openapi-v2':
+        return this.#openApiV2Response(request, response);
       case 'version':
         return sendJson(response, 200, SERVER_VERSION);
       case 'health':
@@ -293,6 +298,30 @@ export class ApiFront {
     );
   }
 
+  /** /openapi/v2 as JSON or as gnostic protobuf (what client-go asks for), both from one document. */
+  #openApiV2Response(request: IncomingMessage, response: ServerResponse): void {
+    const format = negotiateOpenApiV2(request.headers.accept);
+    if (format === undefined) {
+      response.writeHead(406, { Vary: 'Accept' });
+      response.end();
+      return;
+    }
+    const document = (): OpenApiV2Document => {
+      const generation = this.#options.registry.generation;
+      if (this.#openApiV2?.generation !== generation) {
+        this.#openApiV2 = { generation, document: openApiV2Document(this.#options.registry) };
+      }
+      return this.#openApiV2.document;
+    };
+    if (format === 'json') {
+      this.#cached('openapi/v2/json', request, response, 'application/json', document);
+    } else {
+      this.#cachedBody('openapi/v2/protobuf', request, response, OPENAPI_V2_PROTOBUF_TYPE, () =>
+        encodeOpenApiV2(document()),
+      );
+    }
+  }
+
   /** Documents that only change with the set of resources: rendered once per change, with ETag revalidation. */
   #cached(
     key: string,
@@ -301,10 +330,20 @@ export class ApiFront {
     contentType: string,
     render: () => unknown,
   ): void {
+    this.#cachedBody(key, request, response, contentType, () => JSON.stringify(render()));
+  }
+
+  #cachedBody(
+    key: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+    contentType: string,
+    render: () => string | Uint8Array,
+  ): void {
     const generation = this.#options.registry.generation;
     let entry = this.#cache.get(key);
     if (entry?.generation !== generation) {
-      const body = JSON.stringify(render());
+      const body = render();
       entry = { generation, body, etag: discoveryEtag(body) };
       this.#cache.set(key, entry);
     }
@@ -319,7 +358,8 @@ export class ApiFront {
       response.end();
       return;
     }
-    response.writeHead(200, { ...headers, 'Content-Length': Buffer.byteLength(entry.body) });
+    const length = typeof entry.body === 'string' ? Buffer.byteLength(entry.body) : entry.body.length;
+    response.writeHead(200, { ...headers, 'Content-Length': length });
     response.end(entry.body);
   }
 

@@ -15,6 +15,7 @@ export type Route =
   | { type: 'version' }
   | { type: 'health'; check: 'healthz' | 'livez' | 'readyz'; detail: string | undefined }
   | { type: 'openapi-index' }
+  | { type: 'openapi-v2' }
   | { type: 'openapi-group-version'; group: string; version: string }
   | { type: 'not-found' };
 
@@ -90,6 +91,7 @@ function resourceRoute(group: string, version: string, tail: string[]): Route {
 }
 
 function openApiRoute(rest: string[]): Route {
+  if (rest[0] === 'v2' && rest.length === 1) return { type: 'openapi-v2' };
   if (rest[0] !== 'v3') return { type: 'not-found' };
   if (rest.length === 1) return { type: 'openapi-index' };
   if (rest[1] === 'api' && rest.length === 3)
