@@ -160,6 +160,24 @@ test('audit at Metadata: kube’s event schema, no bodies or values in the log, 
   assert.equal(create?.objectRef?.['name'], 's');
   assert.deepEqual(create?.responseStatus, { metadata: {}, code: 201 });
 
+  // A create that fails after its body was read is logged with the body's name too (and still no body).
+  const again = await cluster.kubectl([
+    'create',
+    'secret',
+    'generic',
+    's',
+    '-n',
+    'ns',
+    `--from-literal=password=${value}`,
+  ]);
+  assert.equal(again.code, 1);
+  const [conflict] = await eventsWhere(
+    log,
+    (event) => event.verb === 'create' && event.responseStatus?.code === 409,
+  );
+  assert.equal(conflict?.objectRef?.['name'], 's');
+  assert.equal(conflict?.responseStatus?.reason, 'AlreadyExists');
+
   // Impersonation: the event is the requester's, with the impersonated user beside it.
   const denied = await cluster.kubectl(['get', 'secret', 's', '-n', 'ns', '--as', 'alice']);
   assert.equal(denied.code, 1);

@@ -151,6 +151,8 @@ export class ApiFront {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     let trail: AuditTrail | undefined;
+    // Outside the try: a write that fails after its body was decoded is audited with that body (and name).
+    let context: RequestContext | undefined;
     try {
       const url = new URL(request.url ?? '/', 'https://localhost');
       const route = parseRoute(url.pathname);
@@ -161,7 +163,7 @@ export class ApiFront {
       trail = new AuditTrail(this.#options.audit, request, attributes, impersonator);
       response.setHeader('Audit-Id', trail.auditId);
       this.#authorize(attributes, trail);
-      const context: RequestContext = {
+      context = {
         user,
         now: this.#now(),
         userAgent: request.headers['user-agent'] ?? '',
@@ -177,7 +179,10 @@ export class ApiFront {
           ? error
           : new ApiError(500, 'InternalError', 'Internal error occurred: see the server log');
       sendError(response, failure);
-      trail?.complete(failure.code, { responseObject: failure.toStatus() });
+      trail?.complete(failure.code, {
+        requestObject: context?.audit?.requestObject,
+        responseObject: failure.toStatus(),
+      });
     }
   }
 
