@@ -45,7 +45,7 @@ export interface ControlPlaneOptions {
   watch?: Partial<WatchSettings> | undefined;
   compaction?: { intervalMs: number; policy: CompactionPolicy } | undefined;
   report?: Reporter | undefined;
-  healthChecks?: (() => readonly HealthCheck[]) | undefined;
+  healthChecks?: (() => readonly HealthCheck[] | Promise<readonly HealthCheck[]>) | undefined;
   audit?: AuditSink | undefined;
 }
 

@@ -24,6 +24,9 @@ import { describeFsError } from '../common/fs-errors.ts';
 
 const HEALTHY_POLL_MS = 60_000;
 const UNHEALTHY_POLL_MS = 10_000;
+/** `kmsPluginHealthzPositiveTTL` and `…NegativeTTL`: how long a healthz answer is reused. */
+const HEALTHZ_POSITIVE_TTL_MS = 20_000;
+const HEALTHZ_NEGATIVE_TTL_MS = 3_000;
 const RELOAD_CHECK_MS = 1_000;
 /** How soon a rejected file that has not changed is tried again (a KMS plugin may have come back). */
 const RELOAD_RETRY_MS = 10_000;
@@ -70,6 +73,23 @@ export class EncryptionAtRest {
 
   kmsHealth(): KmsHealth[] {
     return this.#current.transformers.kmsHealth();
+  }
+
+  /**
+   * The `kms-providers` health check as kube-apiserver runs it: each plugin's Status is asked again once the
+   * last answer is older than 20 s (3 s after a failure), besides the background poll.
+   */
+  async checkKmsHealth(now = Date.now()): Promise<KmsHealth[]> {
+    return Promise.all(
+      this.#current.transformers.kmsProviders.map(async (provider) => {
+        const last = provider.health();
+        const ttl = last.healthy ? HEALTHZ_POSITIVE_TTL_MS : HEALTHZ_NEGATIVE_TTL_MS;
+        if (last.checkedAt !== undefined && now - last.checkedAt < ttl) return last;
+        // A failed probe is recorded in the provider's health, which is what this check reports.
+        await provider.probe().catch(() => undefined);
+        return provider.health();
+      }),
+    );
   }
 
   close(): void {

@@ -66,7 +66,7 @@ export interface FrontOptions {
   /** Audit logging, when a policy and a log are configured. */
   audit?: AuditSink | undefined;
   /** Extra health checks (`kms-providers`): a failing one fails /healthz, /livez and /readyz. */
-  healthChecks?: () => readonly HealthCheck[];
+  healthChecks?: () => readonly HealthCheck[] | Promise<readonly HealthCheck[]>;
 }
 
 export interface HealthCheck {
@@ -290,7 +290,7 @@ export class ApiFront {
       case 'version':
         return sendJson(response, 200, SERVER_VERSION);
       case 'health':
-        return this.#health(route.check, route.detail, url, response);
+        return await this.#health(route.check, route.detail, url, response);
       case 'not-found':
         throw notFoundPath();
     }
@@ -368,8 +368,8 @@ export class ApiFront {
     response.end(entry.body);
   }
 
-  #health(check: string, detail: string | undefined, url: URL, response: ServerResponse): void {
-    const all = [...BASE_CHECKS, ...(this.#options.healthChecks?.() ?? [])];
+  async #health(check: string, detail: string | undefined, url: URL, response: ServerResponse): Promise<void> {
+    const all = [...BASE_CHECKS, ...((await this.#options.healthChecks?.()) ?? [])];
     const checks = detail === undefined ? all : all.filter((candidate) => candidate.name === detail);
     if (checks.length === 0) throw notFoundPath();
     const failed = checks.filter((candidate) => candidate.problem !== undefined);

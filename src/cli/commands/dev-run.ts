@@ -122,10 +122,10 @@ async function loadEncryption(flags: DevClusterFlags, report: (error: unknown, w
 }
 
 /** `/healthz/kms-providers`: one check for every KMS v2 plugin, as kube-apiserver combines them. */
-function kmsHealthChecks(encryption: {
-  kmsHealth(): { name: string; healthy: boolean; error?: string | undefined }[];
-}): HealthCheck[] {
-  const health = encryption.kmsHealth();
+async function kmsHealthChecks(encryption: {
+  checkKmsHealth(): Promise<{ name: string; healthy: boolean; error?: string | undefined }[]>;
+}): Promise<HealthCheck[]> {
+  const health = await encryption.checkKmsHealth();
   if (health.length === 0) return [];
   const failing = health.filter((provider) => !provider.healthy);
   const problem = failing.map((provider) => `${provider.name}: ${provider.error ?? 'unhealthy'}`).join('; ');
