@@ -4,7 +4,7 @@
  * kubectl override flags. The client is loaded on first use only; it costs about half a second to import.
  */
 import { existsSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -141,16 +141,49 @@ export interface KubeRequest {
   contentType?: string | undefined;
   accept?: string | undefined;
   timeoutMs?: number | undefined;
+  /** Aborts the request (and, for a stream, ends it). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface KubeResponse {
   status: number;
   contentType: string;
   body: Buffer;
+  /** The response headers (Retry-After, Warning, …). */
+  headers?: IncomingHttpHeaders | undefined;
+}
+
+/** A response whose body is read as it arrives (WATCH). */
+export interface KubeStreamResponse {
+  status: number;
+  contentType: string;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
 }
 
 /** One HTTP request to the API server of the current context, authenticated as the kubeconfig says. */
 export async function kubeRequest(config: KubeConfig, request: KubeRequest): Promise<KubeResponse> {
+  const response = await kubeStream(config, request);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.body.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.body.on('error', reject);
+    response.body.on('end', () =>
+      resolve({
+        status: response.status,
+        contentType: response.contentType,
+        body: Buffer.concat(chunks),
+        headers: response.headers,
+      }),
+    );
+  });
+}
+
+/**
+ * Like `kubeRequest`, but resolves as soon as the status line and headers arrive, with the body still to be
+ * read: for watches, whose body is a stream of events that lasts minutes.
+ */
+export async function kubeStream(config: KubeConfig, request: KubeRequest): Promise<KubeStreamResponse> {
   const cluster = config.getCurrentCluster();
   if (!cluster?.server)
     throw new KubeConfigError('ERR_KUBECONFIG', 'the current context has no cluster server');
@@ -167,25 +200,27 @@ export async function kubeRequest(config: KubeConfig, request: KubeRequest): Pro
     );
   }
   if (request.timeoutMs) options.timeout = request.timeoutMs;
+  if (request.signal) options.signal = request.signal;
   // Loaded here, not at the top: importing node:http also loads undici, 15 ms of every cloak start-up.
   const { request: send } = url.protocol === 'http:' ? await import('node:http') : await import('node:https');
   return new Promise((resolve, reject) => {
-    const outgoing = send(url, options, (response: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          contentType: String(response.headers['content-type'] ?? ''),
-          body: Buffer.concat(chunks),
-        }),
-      );
-    });
+    const outgoing = send(url, options, (response: IncomingMessage) =>
+      resolve({
+        status: response.statusCode ?? 0,
+        contentType: String(response.headers['content-type'] ?? ''),
+        headers: response.headers,
+        body: response,
+      }),
+    );
     outgoing.on('timeout', () => outgoing.destroy(new Error(`request to ${url.origin} timed out`)));
     outgoing.on('error', (error) =>
       reject(
-        new CloakError('ERR_KUBE_REQUEST', `cannot reach the API server at ${url.origin}: ${error.message}`),
+        request.signal?.aborted
+          ? new CloakError('ERR_KUBE_ABORTED', `request to ${url.origin} was cancelled`)
+          : new CloakError(
+              'ERR_KUBE_REQUEST',
+              `cannot reach the API server at ${url.origin}: ${error.message}`,
+            ),
       ),
     );
     outgoing.end(request.body);
