@@ -18,21 +18,21 @@ import { progress, type Figure } from './report.ts';
 import { median } from './stats.ts';
 
 const BENCHMARK = 'dev cluster';
-const CLOAK_BIN = fileURLToPath(new URL('../bin/cloak', import.meta.url));
+export const CLOAK_BIN = fileURLToPath(new URL('../bin/cloak', import.meta.url));
 const FLOOR_SERVER = fileURLToPath(new URL('./floor-server.ts', import.meta.url));
 const SECRETS = 10_000;
-const CONCURRENCY = 16;
+export const CONCURRENCY = 16;
 const WATCH_UPDATES = 500;
 const FAN_OUT_WATCHERS = 100;
 const FAN_OUT_UPDATES = 200;
 const START_RUNS = 3;
 
-interface Reply {
+export interface Reply {
   status: number;
   text: string;
 }
 
-interface Target {
+export interface Target {
   call(method: string, path: string, body?: string, contentType?: string): Promise<Reply>;
   stream(path: string): Promise<IncomingMessage>;
   close(): void;
@@ -114,7 +114,7 @@ export async function benchApiServer(): Promise<Figure[]> {
   }
 }
 
-function secretJson(index: number): string {
+export function secretJson(index: number): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -127,7 +127,7 @@ function secretJson(index: number): string {
   });
 }
 
-function expect(code: number): (reply: Reply) => void {
+export function expect(code: number): (reply: Reply) => void {
   return (reply) => {
     if (reply.status !== code)
       throw new Error(`expected HTTP ${code}, got ${reply.status}: ${reply.text.slice(0, 200)}`);
@@ -135,7 +135,7 @@ function expect(code: number): (reply: Reply) => void {
 }
 
 /** Requests per second for `count` requests, `CONCURRENCY` in flight. */
-async function rate(count: number, requestAt: (index: number) => Promise<void>): Promise<number> {
+export async function rate(count: number, requestAt: (index: number) => Promise<void>): Promise<number> {
   let next = 0;
   const start = performance.now();
   await Promise.all(
@@ -164,17 +164,22 @@ async function startTimes(dir: string): Promise<number> {
   return Math.min(...samples);
 }
 
-async function startCluster(dataDir: string, children: ChildProcess[]): Promise<{ url: string }> {
+/** `cloak dev cluster` on a free port (SQLite in `dataDir`), with `flags` added; resolves once it serves. */
+export async function startCluster(
+  dataDir: string,
+  children: ChildProcess[],
+  flags: readonly string[] = [],
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [CLOAK_BIN, 'dev', 'cluster', '--data-dir', dataDir, '--listen', '127.0.0.1:0'],
+    [CLOAK_BIN, 'dev', 'cluster', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...flags],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { PATH: process.env['PATH'], HOME: dataDir, TMPDIR: tmpdir() },
     },
   );
   children.push(child);
-  return { url: await firstMatch(child, /serving (https:\/\/\S+)/) };
+  return { url: await firstMatch(child, /serving (https:\/\/\S+)/), child };
 }
 
 async function startFloor(children: ChildProcess[]): Promise<string> {
@@ -183,11 +188,16 @@ async function startFloor(children: ChildProcess[]): Promise<string> {
   return firstMatch(child, /listening (http:\/\/\S+)/);
 }
 
-function firstMatch(child: ChildProcess, pattern: RegExp): Promise<string> {
+/** The first capture of `pattern` in what the child writes to `stream` (which stays drained afterwards). */
+export function firstMatch(
+  child: ChildProcess,
+  pattern: RegExp,
+  stream: 'stdout' | 'stderr' = 'stdout',
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let output = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
+    child[stream]?.setEncoding('utf8');
+    child[stream]?.on('data', (chunk: string) => {
       output += chunk;
       const match = pattern.exec(output);
       if (match?.[1]) resolve(match[1]);
@@ -198,7 +208,8 @@ function firstMatch(child: ChildProcess, pattern: RegExp): Promise<string> {
   });
 }
 
-async function clusterTarget(url: string, dataDir: string): Promise<Target> {
+/** A client of the cluster: keep-alive HTTPS with the admin token, `CONCURRENCY` sockets. */
+export async function clusterTarget(url: string, dataDir: string): Promise<Target> {
   const ca = await readFile(join(dataDir, 'pki', 'ca.crt'), 'utf8');
   const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
   const base = new URL(url);

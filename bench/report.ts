@@ -10,7 +10,7 @@ export interface Figure {
   name: string;
   value: number;
   /** How to print the value: a ratio, or a measured quantity shown for context. */
-  unit: 'ratio' | 'ops/s' | 'items/s' | 'ms' | 'cores';
+  unit: 'ratio' | 'ops/s' | 'items/s' | 'ms' | 'cores' | 'calls';
   /** Absent for figures that are reported for information only. */
   target?: Target | undefined;
   note?: string | undefined;
@@ -52,6 +52,7 @@ function formatValue(figure: Figure): string {
     case 'ms':
       return `${figure.value.toFixed(1)} ms`;
     case 'cores':
+    case 'calls':
       return String(figure.value);
     default:
       return `${figure.value.toFixed(1)} ${figure.unit}`;

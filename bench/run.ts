@@ -5,6 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { benchApiServer } from './apiserver.ts';
+import { benchEncryption } from './encryption.ts';
+import { benchEncryptionE2e } from './encryption-e2e.ts';
 import { formatTable, passes, progress, type Figure } from './report.ts';
 import { benchSealCli } from './seal-cli.ts';
 import { benchSops } from './sops.ts';
@@ -16,6 +18,8 @@ const BENCHMARKS: Record<string, () => Promise<Figure[]>> = {
   'seal-cli': benchSealCli,
   sops: benchSops,
   'dev-cluster': benchApiServer,
+  encryption: benchEncryption,
+  'encryption-e2e': benchEncryptionE2e,
 };
 
 /** `npm run bench -- unseal` runs only the benchmarks named; no names runs them all. */
