@@ -10,6 +10,7 @@ import type { KubeObject } from '../objects/object.ts';
 import type { ObjectStore } from '../objects/store.ts';
 import type { Subscription, WatchCache } from '../objects/watch-cache.ts';
 import type { ResourceInfo } from '../resources.ts';
+import { ApiError } from '../status.ts';
 import { EVERY_FIELD, EVERYTHING } from '../selectors.ts';
 
 export type Reporter = (error: unknown, where: string) => void;
@@ -151,7 +152,9 @@ export class WorkQueue {
       } catch (error) {
         const failures = (this.#failures.get(key) ?? 0) + 1;
         this.#failures.set(key, failures);
-        if (failures === 1 || failures % 10 === 0) this.#report(error, `${this.#name} ${key}`);
+        // A conflict means the cache had not caught up with a write yet: retried, not worth a log line.
+        const conflict = error instanceof ApiError && error.code === 409;
+        if (!conflict && (failures === 1 || failures % 10 === 0)) this.#report(error, `${this.#name} ${key}`);
         this.addAfter(key, Math.min(5 * 2 ** failures, 30_000));
       }
     }
