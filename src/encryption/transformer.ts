@@ -185,7 +185,8 @@ function buildProvider(
   }
 }
 
-function describeProvider(provider: ProviderConfiguration): StoredValueDescription {
+/** What a value written by this provider looks like in storage: encrypted or not, provider, key. */
+export function describeProvider(provider: ProviderConfiguration): StoredValueDescription {
   switch (provider.type) {
     case 'identity':
       return { encrypted: false, provider: 'identity' };

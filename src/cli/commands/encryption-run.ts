@@ -12,10 +12,10 @@ import {
   parseEncryptionConfiguration,
   type EncryptionConfiguration,
   type KmsProviderConfig,
-  type ProviderConfiguration,
 } from '../../encryption/config.ts';
 import type { KmsService } from '../../encryption/kms-service.ts';
 import {
+  describeProvider,
   describeStoredValue,
   encryptionTransformers,
   type EncryptionTransformers,
@@ -159,7 +159,6 @@ function asGenerateUsageError(error: unknown): unknown {
   }
   return error;
 }
-
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -426,17 +425,6 @@ async function expectationsFor(
     expectations.set(resource.name, { target, providers });
   }
   return expectations;
-}
-
-function describeProvider(provider: ProviderConfiguration): StoredValueDescription {
-  switch (provider.type) {
-    case 'identity':
-      return { encrypted: false, provider: 'identity' };
-    case 'kms':
-      return { encrypted: true, provider: 'kms', keyName: provider.name, kmsApiVersion: provider.apiVersion };
-    default:
-      return { encrypted: true, provider: provider.type, keyName: provider.keys[0]?.name };
-  }
 }
 
 // ---------- decrypt ----------

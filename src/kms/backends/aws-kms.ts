@@ -11,7 +11,7 @@
  */
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type * as KmsSdk from '@aws-sdk/client-kms';
-import { describeCause, oneLine } from '../../sops/keys/cloud-common.ts';
+import { awsCause } from '../../sops/keys/aws-kms.ts';
 import { KmsError } from '../errors.ts';
 import type { KekBackend, KekWrapResult } from '../plugin.ts';
 import { roundTrip } from './common.ts';
@@ -128,19 +128,4 @@ function isRefusedCiphertext(error: unknown): boolean {
     error instanceof Error &&
     ['InvalidCiphertextException', 'IncorrectKeyException', 'NotFoundException'].includes(error.name)
   );
-}
-
-const AWS_HINTS: Record<string, string> = {
-  InvalidCiphertextException: 'the ciphertext or the key does not match',
-  IncorrectKeyException: 'the ciphertext was made with another key',
-};
-
-/** A service exception as its name and message (KMS sends some exceptions without a message). */
-function awsCause(error: unknown): string {
-  if (error instanceof Error && error.name !== 'Error') {
-    const said = error.message && error.message !== 'UnknownError' ? oneLine(error.message) : '';
-    const message = said || AWS_HINTS[error.name] || '';
-    return message ? `${error.name}: ${message}` : error.name;
-  }
-  return describeCause(error);
 }

@@ -353,7 +353,7 @@ const AWS_HINTS: Record<string, string> = {
 };
 
 /** A service exception as its name and message (the SDK says "UnknownError" when KMS sent no message). */
-function awsCause(error: unknown): string {
+export function awsCause(error: unknown): string {
   if (error instanceof Error && error.name !== 'Error') {
     const said = error.message && error.message !== 'UnknownError' ? oneLine(error.message) : '';
     const message = said || AWS_HINTS[error.name] || '';
