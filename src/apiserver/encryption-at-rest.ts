@@ -251,7 +251,6 @@ async function readConfig(path: string): Promise<string> {
   }
 }
 
-
 function release(loaded: Loaded): void {
   for (const poller of loaded.pollers) poller.stop();
   for (const client of loaded.clients) client.close();

@@ -222,7 +222,9 @@ export class AuditLogWriter {
       }
     } catch (error) {
       if (error instanceof AuditLogError) throw error;
-      throw new AuditLogError(`cannot write audit log ${this.path}: ${describeFsError(error)}`, { cause: error });
+      throw new AuditLogError(`cannot write audit log ${this.path}: ${describeFsError(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -233,7 +235,9 @@ export class AuditLogWriter {
       const handle = await open(this.path, 'a', 0o600);
       await handle.close();
     } catch (error) {
-      throw new AuditLogError(`cannot open audit log ${this.path}: ${describeFsError(error)}`, { cause: error });
+      throw new AuditLogError(`cannot open audit log ${this.path}: ${describeFsError(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -361,4 +365,3 @@ async function exists(path: string): Promise<boolean> {
     throw error;
   }
 }
-

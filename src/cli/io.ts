@@ -47,7 +47,6 @@ export async function writeOutput(content: string | Uint8Array, path?: string, m
   });
 }
 
-
 let lineReader: { interface: Interface; lines: AsyncIterator<string> } | undefined;
 
 /**

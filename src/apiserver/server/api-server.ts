@@ -368,7 +368,12 @@ export class ApiFront {
     response.end(entry.body);
   }
 
-  async #health(check: string, detail: string | undefined, url: URL, response: ServerResponse): Promise<void> {
+  async #health(
+    check: string,
+    detail: string | undefined,
+    url: URL,
+    response: ServerResponse,
+  ): Promise<void> {
     const all = [...BASE_CHECKS, ...((await this.#options.healthChecks?.()) ?? [])];
     const checks = detail === undefined ? all : all.filter((candidate) => candidate.name === detail);
     if (checks.length === 0) throw notFoundPath();
