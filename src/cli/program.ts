@@ -8,6 +8,7 @@ import { registerRbacCommand } from './commands/rbac.ts';
 import { registerKmsPluginCommand } from './commands/kms-plugin.ts';
 import { registerSealCommand } from './commands/seal.ts';
 import { registerSopsCommand } from './commands/sops.ts';
+import { registerTemplateCommand } from './commands/template.ts';
 import { registerUnsealCommand } from './commands/unseal.ts';
 
 export const VERSION: string = packageJson.version;
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerEncryptionCommand(program);
   registerKmsPluginCommand(program);
   registerAuditCommand(program);
+  registerTemplateCommand(program);
   configureAll(program);
   return program;
 }
