@@ -20,6 +20,7 @@ import { RbacAuthorizer } from './controllers/rbac-authorizer.ts';
 import { bootstrapPolicy } from '../rbac/bootstrap.ts';
 import type { KubeObject } from './objects/object.ts';
 import { ResourceHandler } from './server/resource-handler.ts';
+import { ServiceProxy } from './server/service-proxy.ts';
 import { TokenRequestHandler } from './server/token-request.ts';
 import type { TokenAuthority } from './server/tokens.ts';
 import { WatchStreamer, type WatchSettings } from './server/watch-stream.ts';
@@ -105,7 +106,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   const front: ApiFront = new ApiFront({
     registry,
-    resources: new ResourceHandler(rest, watches, new TokenRequestHandler(rest, options.tokens), reviews),
+    resources: new ResourceHandler(
+      rest,
+      watches,
+      new TokenRequestHandler(rest, options.tokens),
+      reviews,
+      new ServiceProxy(rest, registry),
+    ),
     authorizer: loops.authorizer,
     audit: options.audit,
     tokens: options.tokens,

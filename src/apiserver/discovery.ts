@@ -14,17 +14,21 @@ export interface GroupVersionKind {
 }
 
 export interface SubresourceInfo {
-  /** `status`, `token`, `finalize`, `scale`. */
+  /** `status`, `token`, `finalize`, `scale`, `proxy`. */
   name: string;
   /** What a request to the subresource returns (and, for writes, takes). */
   responseKind: GroupVersionKind;
   verbs: readonly string[];
+  /** A connect subresource (the service proxy): requests pass through to something else. */
+  connect: boolean;
 }
 
 interface SubresourceShape {
   verbs: readonly string[];
   /** Set when the subresource speaks another kind than its parent. */
   kind?: GroupVersionKind;
+  /** A connect subresource (`proxy`): no object in or out, so no OpenAPI operations here. */
+  connect?: boolean;
 }
 
 // What kube-apiserver registers for these subresources (verbs as upstream discovery lists them).
@@ -33,6 +37,11 @@ const SUBRESOURCE_SHAPES: Record<string, SubresourceShape> = {
   finalize: { verbs: ['update'] },
   token: { verbs: ['create'], kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' } },
   scale: { verbs: ['get', 'patch', 'update'], kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' } },
+  proxy: {
+    verbs: ['create', 'delete', 'get', 'patch', 'update'],
+    kind: { group: '', version: 'v1', kind: 'ServiceProxyOptions' },
+    connect: true,
+  },
 };
 
 const DEFAULT_SUBRESOURCE_SHAPE: SubresourceShape = { verbs: ['get', 'patch', 'update'] };
@@ -41,7 +50,12 @@ const DEFAULT_SUBRESOURCE_SHAPE: SubresourceShape = { verbs: ['get', 'patch', 'u
 export function subresourcesOf(info: ResourceInfo): SubresourceInfo[] {
   return [...info.subresources].sort().map((name) => {
     const shape = SUBRESOURCE_SHAPES[name] ?? DEFAULT_SUBRESOURCE_SHAPE;
-    return { name, responseKind: shape.kind ?? kindOf(info), verbs: shape.verbs };
+    return {
+      name,
+      responseKind: shape.kind ?? kindOf(info),
+      verbs: shape.verbs,
+      connect: shape.connect ?? false,
+    };
   });
 }
 

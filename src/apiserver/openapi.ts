@@ -189,7 +189,8 @@ function resourcePaths(info: ResourceInfo, advertiseStrategicMerge: boolean): Re
     const allNamespaces = { ...context, scope: '', suffix: 'ForAllNamespaces' };
     addPath(paths, `${prefix}/${info.plural}`, [PRETTY_PARAMETER], { get: listOperation(allNamespaces) });
   }
-  for (const sub of subresourcesOf(info)) {
+  // Connect subresources (the service proxy) take and return whatever the backend speaks: no operations here.
+  for (const sub of subresourcesOf(info).filter((candidate) => !candidate.connect)) {
     const subContext = { ...context, gvk: sub.responseKind, suffix: capitalize(sub.name) };
     const parameters = [NAME_PARAMETER, ...scopeParameters, PRETTY_PARAMETER];
     addPath(paths, `${item}/${sub.name}`, parameters, subresourceOperations(subContext, sub));
@@ -518,7 +519,7 @@ function resourceSchemas(info: ResourceInfo): Record<string, Schema> {
     [schemaName(kindOf(info), info)]: info.crd ? customResourceSchema(info) : builtinSchema(info),
     [listSchemaName(info)]: listSchema(info),
   };
-  for (const sub of subresourcesOf(info)) {
+  for (const sub of subresourcesOf(info).filter((candidate) => !candidate.connect)) {
     const name = schemaName(sub.responseKind, info);
     // A subresource speaking another kind (TokenRequest, Scale) needs that kind's schema in this document.
     if (!(name in schemas)) schemas[name] = foreignKindSchema(sub.responseKind);
@@ -735,6 +736,23 @@ const BUILTIN_SHAPES: Record<string, KindShape> = {
       series: openObject('Data about the event series this event represents.'),
       source: openObject('The component reporting this event.'),
       type: text('Normal or Warning.'),
+    },
+  },
+  '/Endpoints': {
+    description:
+      'Endpoints is a collection of endpoints that implement the actual service: its subsets of addresses and ports.',
+    fields: {
+      subsets: objectList(
+        'The set of all endpoints is the union of all subsets: addresses (ready and not ready) with the ports they serve.',
+      ),
+    },
+  },
+  'discovery.k8s.io/EndpointSlice': {
+    description: 'EndpointSlice represents a subset of the endpoints that implement a service.',
+    fields: {
+      addressType: text('The type of address carried by this EndpointSlice: IPv4, IPv6 or FQDN. Immutable.'),
+      endpoints: objectList('The unique endpoints in this slice (at most 1000).'),
+      ports: objectList('The network ports exposed by each endpoint in this slice (at most 100).'),
     },
   },
   'rbac.authorization.k8s.io/Role': {

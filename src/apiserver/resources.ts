@@ -33,7 +33,7 @@ export interface ResourceInfo {
   shortNames: readonly string[];
   categories: readonly string[];
   verbs: readonly string[];
-  /** Subresources beyond the object itself: `status`, `token`, `finalize`. */
+  /** Subresources beyond the object itself: `status`, `token`, `finalize`, `scale`, `proxy`. */
   subresources: readonly string[];
   /** The etcd key prefix, without the trailing slash: `/registry/secrets`. */
   storagePrefix: string;
@@ -140,8 +140,17 @@ const BUILTINS: BuiltinSpec[] = [
     namespaced: true,
     shortNames: ['svc'],
     categories: ['all'],
-    subresources: ['status'],
+    subresources: ['status', 'proxy'],
     storagePath: 'services/specs',
+  },
+  {
+    group: '',
+    version: 'v1',
+    kind: 'Endpoints',
+    plural: 'endpoints',
+    namespaced: true,
+    shortNames: ['ep'],
+    storagePath: 'services/endpoints',
   },
   {
     group: '',
@@ -228,6 +237,13 @@ const BUILTINS: BuiltinSpec[] = [
     namespaced: true,
     shortNames: ['netpol'],
     generation: 'spec',
+  },
+  {
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    kind: 'EndpointSlice',
+    plural: 'endpointslices',
+    namespaced: true,
   },
   ...(['Mutating', 'Validating'] as const).map((mode): BuiltinSpec => ({
     group: 'admissionregistration.k8s.io',

@@ -64,7 +64,7 @@ export interface ToTableOptions {
   resourceVersion?: string | undefined;
   continueToken?: string | undefined;
   remainingItemCount?: number | undefined;
-  /** The Table version the client accepted (see {@link parseTableAccept}); `v1` by default. */
+  /** The Table version the client accepted (negotiation.ts); `v1` by default. */
   version?: 'v1' | 'v1beta1' | undefined;
 }
 
@@ -115,57 +115,6 @@ export function toTable(
 /** The column definitions `toTable` sends for this resource. */
 export function tableColumns(info: ResourceInfo): TableColumnDefinition[] {
   return printerFor(info).columns.map((definition) => ({ ...definition }));
-}
-
-/**
- * Whether an Accept header asks for a Table, and which version. Clauses are taken by `q` (then in order); the
- * first JSON clause decides: `application/json;as=Table;v=v1|v1beta1;g=meta.k8s.io` is a Table, a plain
- * `application/json` (or a wildcard) is not. Other transformations (`as=PartialObjectMetadata…`) and other media types
- * are skipped.
- */
-export function parseTableAccept(acceptHeader: string | null | undefined): {
-  table: boolean;
-  version: 'v1' | 'v1beta1';
-} {
-  const clauses = (acceptHeader ?? '')
-    .split(',')
-    .map((text, index) => {
-      const [type = '', ...parameters] = text.split(';').map((part) => part.trim());
-      const params = new Map<string, string>();
-      for (const parameter of parameters) {
-        const equals = parameter.indexOf('=');
-        if (equals < 0) continue;
-        params.set(
-          parameter.slice(0, equals).trim().toLowerCase(),
-          parameter
-            .slice(equals + 1)
-            .trim()
-            .replace(/^"(.*)"$/, '$1'),
-        );
-      }
-      const q = params.has('q') ? Number(params.get('q')) : 1;
-      return { type: type.toLowerCase(), params, q: Number.isNaN(q) ? 0 : q, index };
-    })
-    .filter((clause) => clause.type !== '' && clause.q > 0)
-    .sort((a, b) => b.q - a.q || a.index - b.index);
-  for (const clause of clauses) {
-    const as = clause.params.get('as');
-    if (as !== undefined) {
-      const version = clause.params.get('v');
-      if (
-        as === 'Table' &&
-        clause.type === 'application/json' &&
-        clause.params.get('g') === 'meta.k8s.io' &&
-        (version === 'v1' || version === 'v1beta1')
-      ) {
-        return { table: true, version };
-      }
-      continue;
-    }
-    if (['application/json', 'application/*', '*/*'].includes(clause.type))
-      return { table: false, version: 'v1' };
-  }
-  return { table: false, version: 'v1' };
 }
 
 // --- durations and timestamps ---------------------------------------------------------------------------------
@@ -1083,6 +1032,109 @@ const networkPolicyPrinter: Printer = {
   }),
 };
 
+/** The IP joined with a port as Go's net.JoinHostPort writes it (IPv6 in brackets). */
+function joinHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** formatEndpoints with every port: `ip:port` for up to three, then ` + N more...`; `<none>` without subsets. */
+function formatEndpoints(endpoints: Obj): string {
+  const subsets = list(endpoints['subsets']).map(rec);
+  if (subsets.length === 0) return '<none>';
+  const shown: string[] = [];
+  const max = 3;
+  let more = false;
+  let count = 0;
+  for (const subset of subsets) {
+    const addresses = list(subset['addresses']).map(rec);
+    const ports = list(subset['ports']).map(rec);
+    if (ports.length === 0) {
+      count += addresses.length;
+      for (const address of addresses) {
+        if (shown.length === max) {
+          more = true;
+          break;
+        }
+        shown.push(str(address['ip']));
+      }
+      continue;
+    }
+    for (const port of ports) {
+      count += addresses.length;
+      for (const address of addresses) {
+        if (shown.length === max) {
+          more = true;
+          break;
+        }
+        shown.push(joinHostPort(str(address['ip']), int(port['port'])));
+      }
+    }
+  }
+  const text = shown.join(',');
+  return more ? `${text} + ${count - max} more...` : text;
+}
+
+const endpointsPrinter: Printer = {
+  columns: [
+    NAME,
+    column(
+      'Endpoints',
+      'string',
+      'The set of all endpoints is the union of all subsets. Addresses are placed into subsets according to the IPs they share. A single address with multiple ports, some of which are ready and some of which are not (because they come from different containers) will result in the address being displayed in different subsets for the different ports. No address will appear in both Addresses and NotReadyAddresses in the same subset. Sets of addresses and ports that comprise a service.',
+    ),
+    AGE,
+  ],
+  row: (o, now) => ({ cells: [name(o), formatEndpoints(o), age(o, now)] }),
+};
+
+/** listWithMoreString: up to three entries, ` + N more...`, `<unset>` when empty. */
+function listWithMore(values: string[]): string {
+  const max = 3;
+  const text = values.slice(0, max).join(',');
+  if (values.length > max) return `${text} + ${values.length - max} more...`;
+  return text === '' ? '<unset>' : text;
+}
+
+const endpointSlicePrinter: Printer = {
+  columns: [
+    NAME,
+    column(
+      'AddressType',
+      'string',
+      'addressType specifies the type of address carried by this EndpointSlice. All addresses in this slice must be the same type. This field is immutable after creation. The following address types are currently supported: * IPv4: Represents an IPv4 Address. * IPv6: Represents an IPv6 Address. * FQDN: Represents a Fully Qualified Domain Name.',
+    ),
+    column(
+      'Ports',
+      'string',
+      'ports specifies the list of network ports exposed by each endpoint in this slice. Each port must have a unique name. When ports is empty, it indicates that there are no defined ports. When a port is defined with a nil port value, it indicates "all ports". Each slice may include a maximum of 100 ports.',
+    ),
+    column(
+      'Endpoints',
+      'string',
+      'endpoints is a list of unique endpoints in this slice. Each slice may include a maximum of 1000 endpoints.',
+    ),
+    AGE,
+  ],
+  row: (o, now) => {
+    // formatDiscoveryPorts: the number, else the name, else `*`.
+    const ports = list(o['ports'])
+      .map(rec)
+      .map((port) =>
+        typeof port['port'] === 'number'
+          ? String(int(port['port']))
+          : typeof port['name'] === 'string'
+            ? port['name']
+            : '*',
+      );
+    const addresses = list(o['endpoints'])
+      .map(rec)
+      .flatMap((endpoint) => list(endpoint['addresses']).map(str));
+    return {
+      cells: [name(o), str(o['addressType']), listWithMore(ports), listWithMore(addresses), age(o, now)],
+    };
+  },
+};
+
 const webhookPrinter: Printer = {
   columns: [
     NAME,
@@ -1108,6 +1160,8 @@ const BUILTIN_PRINTERS = new Map<string, Printer>([
   ['/Namespace', namespacePrinter],
   ['/ServiceAccount', serviceAccountPrinter],
   ['/Service', servicePrinter],
+  ['/Endpoints', endpointsPrinter],
+  ['discovery.k8s.io/EndpointSlice', endpointSlicePrinter],
   ['/Pod', podPrinter],
   ['/Event', eventPrinter],
   ['apps/Deployment', deploymentPrinter],

@@ -14,16 +14,20 @@ import {
   type Cause,
   child,
   dedupeCauses,
+  duplicate,
   forbidden,
   goQuote,
   goStringSlice,
   index,
   invalidValue,
   key,
+  notSupported,
   required,
   tooLong,
+  tooMany,
   verbatim,
 } from './field-errors.ts';
+import { isLinkLocalMulticast, isLinkLocalUnicast, isUnspecified, parseIp } from './ip.ts';
 import type { ResourceInfo } from './resources.ts';
 import { ApiError, badRequest } from './status.ts';
 
@@ -716,6 +720,185 @@ function validateCronJobName(cronJob: JsonObject): Cause[] {
   return [invalidValue('metadata.name', name, `must be no more than ${MAX_CRONJOB_NAME_LENGTH} characters`)];
 }
 
+// ---------- Endpoints, EndpointSlice ----------
+
+const PORT_PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
+
+function records(value: unknown): JsonObject[] {
+  return Array.isArray(value) ? value.map((item) => (isObject(item) ? item : {})) : [];
+}
+
+function labelCauses(field: string, value: string): Cause[] {
+  return isDns1123Label(value).map((message) => invalidValue(field, value, message));
+}
+
+/**
+ * ValidateNonSpecialIP. kube-apiserver also refuses loopback addresses here ("may not be in the loopback range
+ * (127.0.0.0/8, ::1/128)"); the local control plane accepts them, because the processes behind its Services
+ * listen on 127.0.0.1 and register their own Endpoints (the service proxy forwards only to loopback).
+ */
+function nonSpecialIpCauses(field: string, address: string): Cause[] {
+  const ip = parseIp(address);
+  if (!ip) return [invalidValue(field, address, 'must be a valid IP address')];
+  const causes: Cause[] = [];
+  if (isUnspecified(ip)) causes.push(invalidValue(field, address, `may not be unspecified (${address})`));
+  if (isLinkLocalUnicast(ip))
+    causes.push(
+      invalidValue(field, address, 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'),
+    );
+  if (isLinkLocalMulticast(ip)) {
+    causes.push(
+      invalidValue(field, address, 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)'),
+    );
+  }
+  return causes;
+}
+
+function nodeNameCauses(field: string, value: unknown): Cause[] {
+  if (typeof value !== 'string') return [];
+  return isDns1123Subdomain(value).map((message) => invalidValue(field, value, message));
+}
+
+function appProtocolCauses(field: string, value: unknown): Cause[] {
+  if (typeof value !== 'string') return [];
+  return isQualifiedName(value).map((message) => invalidValue(field, value, message));
+}
+
+/** pkg/apis/core validateEndpointSubsets (kube defaults a port's protocol to TCP first). */
+export function validateEndpointsFields(endpoints: JsonObject): Cause[] {
+  const causes: Cause[] = [];
+  records(endpoints['subsets']).forEach((subset, i) => {
+    const path = index('subsets', i);
+    const addresses = records(subset['addresses']);
+    const notReady = records(subset['notReadyAddresses']);
+    if (addresses.length === 0 && notReady.length === 0)
+      causes.push(required(path, 'must specify `addresses` or `notReadyAddresses`'));
+    for (const [list, name] of [
+      [addresses, 'addresses'],
+      [notReady, 'notReadyAddresses'],
+    ] as const) {
+      list.forEach((address, j) =>
+        causes.push(...endpointAddressCauses(address, index(child(path, name), j))),
+      );
+    }
+    const ports = records(subset['ports']);
+    ports.forEach((port, j) =>
+      causes.push(...endpointPortCauses(port, ports.length > 1, index(child(path, 'ports'), j))),
+    );
+  });
+  return causes;
+}
+
+function endpointAddressCauses(address: JsonObject, path: string): Cause[] {
+  const ip = stringAt(address, 'ip');
+  const causes: Cause[] = [];
+  if (!parseIp(ip))
+    causes.push(
+      invalidValue(child(path, 'ip'), ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'),
+    );
+  const hostname = stringAt(address, 'hostname');
+  if (hostname !== '') causes.push(...labelCauses(child(path, 'hostname'), hostname));
+  causes.push(...nodeNameCauses(child(path, 'nodeName'), address['nodeName']));
+  causes.push(...nonSpecialIpCauses(child(path, 'ip'), ip));
+  return causes;
+}
+
+function endpointPortCauses(port: JsonObject, requireName: boolean, path: string): Cause[] {
+  const causes: Cause[] = [];
+  const name = stringAt(port, 'name');
+  if (requireName && name === '') causes.push(required(child(path, 'name')));
+  else if (name !== '') causes.push(...labelCauses(child(path, 'name'), name));
+  const number = typeof port['port'] === 'number' ? port['port'] : 0;
+  if (!Number.isInteger(number) || number < 1 || number > 65535)
+    causes.push(invalidValue(child(path, 'port'), number, 'must be between 1 and 65535, inclusive'));
+  causes.push(...protocolCauses(child(path, 'protocol'), port['protocol']));
+  causes.push(...appProtocolCauses(child(path, 'appProtocol'), port['appProtocol']));
+  return causes;
+}
+
+function protocolCauses(field: string, protocol: unknown): Cause[] {
+  if (typeof protocol !== 'string' || protocol === '') return [required(field)];
+  return PORT_PROTOCOLS.includes(protocol) ? [] : [notSupported(field, protocol, PORT_PROTOCOLS)];
+}
+
+const MAX_SLICE_ENDPOINTS = 1000;
+const MAX_ENDPOINT_ADDRESSES = 100;
+const MAX_SLICE_PORTS = 20000;
+
+/** pkg/apis/discovery ValidateEndpointSlice without ObjectMeta (the address type is checked on create only). */
+export function validateEndpointSliceFields(slice: JsonObject, create: boolean): Cause[] {
+  const causes: Cause[] = [];
+  const addressType = stringAt(slice, 'addressType');
+  const endpoints = records(slice['endpoints']);
+  if (endpoints.length > MAX_SLICE_ENDPOINTS)
+    causes.push(tooMany('endpoints', endpoints.length, MAX_SLICE_ENDPOINTS));
+  else
+    endpoints.forEach((endpoint, i) =>
+      causes.push(...sliceEndpointCauses(endpoint, addressType, index('endpoints', i))),
+    );
+  const ports = records(slice['ports']);
+  if (ports.length > MAX_SLICE_PORTS) causes.push(tooMany('ports', ports.length, MAX_SLICE_PORTS));
+  else {
+    const names = new Set<string>();
+    ports.forEach((port, i) => {
+      const path = index('ports', i);
+      const name = stringAt(port, 'name');
+      if (name !== '') causes.push(...labelCauses(child(path, 'name'), name));
+      if (names.has(name)) causes.push(duplicate(child(path, 'name'), name));
+      names.add(name);
+      causes.push(...protocolCauses(child(path, 'protocol'), port['protocol']));
+      causes.push(...appProtocolCauses(child(path, 'appProtocol'), port['appProtocol']));
+    });
+  }
+  if (create) {
+    if (addressType === '') causes.push(required('addressType'));
+    else if (!ADDRESS_TYPES.includes(addressType))
+      causes.push(notSupported('addressType', addressType, ADDRESS_TYPES));
+  }
+  return causes;
+}
+
+function sliceEndpointCauses(endpoint: JsonObject, addressType: string, path: string): Cause[] {
+  const causes: Cause[] = [];
+  const addressesPath = child(path, 'addresses');
+  const addresses = Array.isArray(endpoint['addresses']) ? (endpoint['addresses'] as unknown[]) : [];
+  if (addresses.length === 0) causes.push(required(addressesPath, 'must contain at least 1 address'));
+  else if (addresses.length > MAX_ENDPOINT_ADDRESSES)
+    causes.push(tooMany(addressesPath, addresses.length, MAX_ENDPOINT_ADDRESSES));
+  addresses.forEach((value, i) => {
+    const address = typeof value === 'string' ? value : '';
+    const field = index(addressesPath, i);
+    const ip = parseIp(address);
+    if (addressType === 'IPv4' || addressType === 'IPv6') {
+      const family = addressType === 'IPv4' ? 4 : 6;
+      if (!ip || ip.family !== family)
+        causes.push(invalidValue(field, address, `must be a valid ${addressType} address`));
+      else causes.push(...nonSpecialIpCauses(field, address));
+    } else if (addressType === 'FQDN') causes.push(...fqdnCauses(field, address));
+  });
+  causes.push(...nodeNameCauses(child(path, 'nodeName'), endpoint['nodeName']));
+  if (typeof endpoint['hostname'] === 'string')
+    causes.push(...labelCauses(child(path, 'hostname'), endpoint['hostname']));
+  return causes;
+}
+
+/** validation.IsFullyQualifiedDomainName. */
+function fqdnCauses(field: string, value: string): Cause[] {
+  if (value === '') return [required(field)];
+  const name = value.endsWith('.') ? value.slice(0, -1) : value;
+  const subdomain = isDns1123Subdomain(name);
+  if (subdomain.length > 0) return [invalidValue(field, name, subdomain.join(','))];
+  const labels = name.split('.');
+  if (labels.length < 2)
+    return [invalidValue(field, name, 'should be a domain with at least two segments separated by dots')];
+  for (const label of labels) {
+    const errors = isDns1123Label(label);
+    if (errors.length > 0) return [invalidValue(field, label, errors.join(','))];
+  }
+  return [];
+}
+
 // ---------- entry points ----------
 
 function kindFields(info: Pick<ResourceInfo, 'group' | 'kind'>, object: JsonObject): Cause[] {
@@ -723,6 +906,9 @@ function kindFields(info: Pick<ResourceInfo, 'group' | 'kind'>, object: JsonObje
   if (info.group === '' && info.kind === 'ConfigMap') return validateConfigMapFields(object);
   if (info.group === '' && info.kind === 'Namespace') return validateNamespaceFields(object);
   if (info.group === 'batch' && info.kind === 'CronJob') return validateCronJobName(object);
+  if (info.group === '' && info.kind === 'Endpoints') return validateEndpointsFields(object);
+  if (info.group === 'discovery.k8s.io' && info.kind === 'EndpointSlice')
+    return validateEndpointSliceFields(object, true);
   return [];
 }
 
@@ -733,6 +919,12 @@ function kindUpdate(
 ): Cause[] {
   if (info.group === '' && info.kind === 'Secret') return validateSecretUpdate(object, old);
   if (info.group === '' && info.kind === 'ConfigMap') return validateConfigMapUpdate(object, old);
+  if (info.group === 'discovery.k8s.io' && info.kind === 'EndpointSlice') {
+    const addressType = stringAt(object, 'addressType');
+    return addressType === stringAt(old, 'addressType')
+      ? []
+      : [invalidValue('addressType', addressType, FIELD_IMMUTABLE)];
+  }
   return [];
 }
 
@@ -964,6 +1156,8 @@ const TOP_LEVEL_FIELDS: Record<string, readonly string[]> = {
   ValidatingWebhookConfiguration: ['webhooks'],
   Lease: ['spec'],
   NetworkPolicy: ['spec'],
+  Endpoints: ['subsets'],
+  EndpointSlice: ['addressType', 'endpoints', 'ports'],
 };
 
 /**

@@ -6,6 +6,7 @@ import { registerEncryptionCommand } from './commands/encryption.ts';
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerRbacCommand } from './commands/rbac.ts';
 import { registerKmsPluginCommand } from './commands/kms-plugin.ts';
+import { registerOperatorCommand } from './commands/operator.ts';
 import { registerSealCommand } from './commands/seal.ts';
 import { registerSopsCommand } from './commands/sops.ts';
 import { registerTemplateCommand } from './commands/template.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerEncryptionCommand(program);
   registerKmsPluginCommand(program);
   registerAuditCommand(program);
+  registerOperatorCommand(program);
   registerTemplateCommand(program);
   configureAll(program);
   return program;

@@ -75,9 +75,7 @@ export function openWithKey(
   parts: SealedParts,
   label: Uint8Array,
 ): Buffer | undefined {
-  const modulusBits = privateKey.asymmetricKeyDetails?.modulusLength;
-  if (modulusBits !== undefined && parts.wrappedKey.length > Math.ceil(modulusBits / 8)) return undefined;
-  if (parts.sealedValue.length < GCM_TAG_BYTES) return undefined;
+  if (!keyFits(privateKey, parts)) return undefined;
   let sessionKey: Buffer;
   try {
     sessionKey = privateDecrypt(
@@ -96,6 +94,16 @@ export function openWithKey(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether trying this key costs an RSA operation at all: a wrapped key longer than the key's modulus, or a
+ * value too short to hold a GCM tag, cannot be opened by it.
+ */
+export function keyFits(privateKey: KeyObject, parts: SealedParts): boolean {
+  const modulusBits = privateKey.asymmetricKeyDetails?.modulusLength;
+  if (modulusBits !== undefined && parts.wrappedKey.length > Math.ceil(modulusBits / 8)) return false;
+  return parts.sealedValue.length >= GCM_TAG_BYTES;
 }
 
 /** Tries the keys in the order given; the first that opens the value wins, as upstream's HybridDecrypt. */

@@ -4,7 +4,7 @@
  * makes a miss more likely; the hint makes the common case one RSA operation. Pure: no I/O.
  */
 import type { SealingKey } from './keys.ts';
-import { openWithKey, splitSealed, type SealedParts } from './format.ts';
+import { keyFits, openWithKey, splitSealed, type SealedParts } from './format.ts';
 
 export interface OpenedValue {
   plaintext: Buffer;
@@ -46,12 +46,24 @@ export class Keyring {
 
   /** Opens one sealed value; `undefined` when no key fits. Throws only when the data is malformed. */
   open(data: Uint8Array, label: Uint8Array, hint?: string): OpenedValue | undefined {
+    return this.openCounting(data, label, hint).opened;
+  }
+
+  /** As `open`, also saying how many RSA private-key operations it took (what unsealing costs). */
+  openCounting(
+    data: Uint8Array,
+    label: Uint8Array,
+    hint?: string,
+  ): { opened: OpenedValue | undefined; rsaOperations: number } {
     const parts: SealedParts = splitSealed(data);
+    let rsaOperations = 0;
     for (const key of this.candidates(hint)) {
+      if (!keyFits(key.privateKey, parts)) continue;
+      rsaOperations++;
       const plaintext = openWithKey(key.privateKey, parts, label);
-      if (plaintext) return { plaintext, key };
+      if (plaintext) return { opened: { plaintext, key }, rsaOperations };
     }
-    return undefined;
+    return { opened: undefined, rsaOperations };
   }
 }
 

@@ -380,6 +380,16 @@ export interface ItemFailure {
   noKey: boolean;
 }
 
+/**
+ * Renders `spec.template.data` (Go text/template with Sprig's functions, as the controller does) over the
+ * unsealed values, item name → plaintext; returns item name → rendered bytes. Throws a CloakError naming the
+ * template that failed, never a value. This is the seam for the template engine (src/template/).
+ */
+export type SecretTemplateRenderer = (
+  templates: Readonly<Record<string, string>>,
+  values: ReadonlyMap<string, Buffer>,
+) => Map<string, Buffer>;
+
 /** What must be decrypted to unseal one SealedSecret, and the failures already known without decrypting. */
 export interface UnsealPlan {
   sealed: SealedSecret;
@@ -388,11 +398,18 @@ export interface UnsealPlan {
   hint: string | undefined;
   values: SealedValue[];
   failures: ItemFailure[];
+  /** `spec.template.data` entries that are templates (not null), with the renderer that will run them. */
+  templates?: { sources: Record<string, string>; render: SecretTemplateRenderer };
+}
+
+export interface UnsealPlanOptions {
+  /** Without one, a SealedSecret with `spec.template.data` templates is refused (ERR_TEMPLATE_UNSUPPORTED). */
+  renderTemplates?: SecretTemplateRenderer | undefined;
 }
 
 export const LEGACY_DATA_ITEM = 'spec.data';
 
-export function planUnseal(sealed: SealedSecret, where: string): UnsealPlan {
+export function planUnseal(sealed: SealedSecret, where: string, options: UnsealPlanOptions = {}): UnsealPlan {
   const { metadata, spec } = sealed;
   const label = encryptionLabel(scopeOf(metadata.annotations), metadata.namespace ?? '', metadata.name ?? '');
   const hint = metadata.annotations?.[SEALING_KEY_ANNOTATION];
@@ -407,8 +424,12 @@ export function planUnseal(sealed: SealedSecret, where: string): UnsealPlan {
     addValue(plan, LEGACY_DATA_ITEM, spec.data);
     return plan;
   }
-  const templates = Object.entries(spec.template?.data ?? {}).filter(([, text]) => text !== null);
-  if (templates.length > 0) {
+  const templates = Object.entries(spec.template?.data ?? {}).filter(
+    (entry): entry is [string, string] => entry[1] !== null,
+  );
+  if (templates.length > 0 && options.renderTemplates) {
+    plan.templates = { sources: Object.fromEntries(templates), render: options.renderTemplates };
+  } else if (templates.length > 0) {
     const keys = templates
       .map(([key]) => key)
       .sort(compareGoStrings)
@@ -454,6 +475,11 @@ export function assembleSecret(
     if (template.immutable !== undefined) secret.immutable = template.immutable;
     const data: StringMap = {};
     for (const [item, plaintext] of opened) data[item] = encodeStdBase64(plaintext);
+    if (plan.templates) {
+      // Templates see every unsealed value and may add items or override them, even with no encryptedData.
+      const rendered = plan.templates.render(plan.templates.sources, opened);
+      for (const [item, output] of rendered) data[item] = encodeStdBase64(output);
+    }
     for (const [key, text] of Object.entries(template.data ?? {})) if (text === null) delete data[key];
     secret.data = data;
     if (template.type) secret.type = template.type;
@@ -499,7 +525,8 @@ export class UnsealError extends CloakError {
   }
 }
 
-function describeFailures(failures: ItemFailure[]): string {
+/** The failures as upstream words them: "no key could decrypt secret (a, b)", or "item: reason; …". */
+export function describeFailures(failures: readonly ItemFailure[]): string {
   const sorted = [...failures].sort((a, b) => compareGoStrings(a.item, b.item));
   if (sorted.every((failure) => failure.noKey)) {
     return `${NO_KEY_MESSAGE} (${sorted.map((failure) => failure.item).join(', ')})`;

@@ -12,6 +12,7 @@ import {
   type ItemFailure,
   type SealedSecret,
   type UnsealPlan,
+  type UnsealPlanOptions,
 } from './sealed-secret.ts';
 
 export interface OpenRequest {
@@ -20,8 +21,10 @@ export interface OpenRequest {
   hint?: string | undefined;
 }
 
+/** `rsaOperations`: the RSA private-key operations spent on the value (0 when it was malformed). */
 export type OpenResult =
-  { ok: true; plaintext: Uint8Array; fingerprint: string } | { ok: false; noKey: boolean; reason: string };
+  | { ok: true; plaintext: Uint8Array; fingerprint: string; rsaOperations: number }
+  | { ok: false; noKey: boolean; reason: string; rsaOperations: number };
 
 export interface ValueOpener {
   open(requests: readonly OpenRequest[]): Promise<OpenResult[]>;
@@ -30,12 +33,13 @@ export interface ValueOpener {
 /** Opens values with `keyring` in the calling thread. Used for small batches and inside workers. */
 export function openInThread(keyring: Keyring, request: OpenRequest): OpenResult {
   try {
-    const opened = keyring.open(request.data, request.label, request.hint);
-    if (opened) return { ok: true, plaintext: opened.plaintext, fingerprint: opened.key.fingerprint };
-    return { ok: false, noKey: true, reason: 'no key could decrypt secret' };
+    const { opened, rsaOperations } = keyring.openCounting(request.data, request.label, request.hint);
+    if (opened)
+      return { ok: true, plaintext: opened.plaintext, fingerprint: opened.key.fingerprint, rsaOperations };
+    return { ok: false, noKey: true, reason: 'no key could decrypt secret', rsaOperations };
   } catch (error) {
     const reason = error instanceof CloakError ? error.message : 'malformed sealed value';
-    return { ok: false, noKey: false, reason };
+    return { ok: false, noKey: false, reason, rsaOperations: 0 };
   }
 }
 
@@ -56,10 +60,11 @@ export type UnsealOutcome = { where: string; secret: Secret } | { where: string;
 export async function unsealAll(
   inputs: readonly UnsealInput[],
   opener: ValueOpener,
+  options: UnsealPlanOptions = {},
 ): Promise<UnsealOutcome[]> {
   const plans: (UnsealPlan | CloakError)[] = inputs.map(({ sealed, where }) => {
     try {
-      return planUnseal(sealed, where);
+      return planUnseal(sealed, where, options);
     } catch (error) {
       if (error instanceof CloakError) return error;
       throw error;

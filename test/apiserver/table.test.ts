@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { builtinResources, type PrinterColumn, type ResourceInfo } from '../../src/apiserver/resources.ts';
-import {
-  humanDuration,
-  parseTableAccept,
-  tableColumns,
-  toTable,
-  type Table,
-} from '../../src/apiserver/table.ts';
+import { humanDuration, tableColumns, toTable, type Table } from '../../src/apiserver/table.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -776,47 +770,5 @@ describe('table options', () => {
     );
     columns[0]!.name = 'changed';
     assert.equal(tableColumns(builtin('Secret'))[0]?.name, 'Name');
-  });
-});
-
-describe('parseTableAccept', () => {
-  test('recognises what kubectl get sends', () => {
-    assert.deepEqual(
-      parseTableAccept(
-        'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',
-      ),
-      { table: true, version: 'v1' },
-    );
-    assert.deepEqual(
-      parseTableAccept('application/json;as=Table;v=v1beta1;g=meta.k8s.io, application/json'),
-      { table: true, version: 'v1beta1' },
-    );
-    assert.deepEqual(parseTableAccept('application/json; as=Table; v=v1; g=meta.k8s.io'), {
-      table: true,
-      version: 'v1',
-    });
-  });
-
-  test('is not a Table for plain JSON, other transforms, or q=0', () => {
-    for (const header of [
-      undefined,
-      '',
-      'application/json',
-      '*/*',
-      'application/json, application/json;as=Table;v=v1;g=meta.k8s.io',
-      'application/json;as=Table;v=v1alpha1;g=meta.k8s.io,application/json',
-      'application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io,application/json',
-      'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json',
-      'application/json;as=Table;v=v1;g=meta.k8s.io;q=0,application/json',
-    ]) {
-      assert.deepEqual(parseTableAccept(header), { table: false, version: 'v1' }, String(header));
-    }
-  });
-
-  test('orders clauses by q', () => {
-    assert.deepEqual(
-      parseTableAccept('application/json;q=0.5, application/json;as=Table;v=v1;g=meta.k8s.io'),
-      { table: true, version: 'v1' },
-    );
   });
 });

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { parse } from 'yaml';
 import { runCloak } from '../helpers/cli.ts';
+import { startDevCluster } from '../helpers/dev-cluster.ts';
 import { independentDecrypt } from '../helpers/independent-sealed-secrets.ts';
 import { ecCertificate, expiredRsaCertificate, sealingKey, tempDir, writeTemp } from '../helpers/keys.ts';
 
@@ -400,4 +401,96 @@ test('bad input: one clear line, non-zero exit, no output file', async (t) => {
     assert.equal(result.stdout, '', name);
     assert.equal(existsSync(out), false, `${name}: no output file`);
   }
+});
+
+test('--fetch-cert, sealing without --cert and --validate through cloak dev cluster and its service proxy', async (t) => {
+  const { key } = await setup(t);
+  const cluster = await startDevCluster(t);
+  const posted: string[] = [];
+  // The controller: any process on 127.0.0.1 that registers Endpoints for its Service.
+  const controller = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      posted.push(`${request.method ?? ''} ${request.url ?? ''}`);
+      if (request.url === '/v1/cert.pem') {
+        response.writeHead(200, { 'Content-Type': 'application/x-pem-file' });
+        response.end(key.certificatePem);
+      } else if (request.url === '/v1/verify') {
+        const sealed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SealedOutput;
+        response.writeHead(sealed.metadata.name === 'db' ? 200 : 409);
+        response.end();
+      } else {
+        response.writeHead(404);
+        response.end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => controller.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    controller.closeAllConnections();
+    controller.close();
+  });
+  const { port } = controller.address() as AddressInfo;
+  const env = { KUBECONFIG: cluster.kubeconfig };
+  const register = async (portName: string | undefined): Promise<void> => {
+    const name = portName === undefined ? '' : `name: ${portName}, `;
+    const manifests = `apiVersion: v1
+kind: Service
+metadata: {name: sealed-secrets-controller, namespace: kube-system}
+spec:
+  ports: [{${name}port: 8080, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: sealed-secrets-controller, namespace: kube-system}
+subsets:
+- addresses: [{ip: 127.0.0.1}]
+  ports: [{${name}port: ${port}}]
+`;
+    const applied = await cluster.kubectl(
+      ['apply', '--server-side', '--force-conflicts', '-f', '-'],
+      manifests,
+    );
+    assert.equal(applied.code, 0, applied.stderr);
+  };
+
+  // The Bitnami chart names the port `http` (cloak asks for http:<name>:http); its plain manifest leaves it
+  // unnamed (http:<name>:, the path kubeseal itself uses).
+  for (const portName of ['http', undefined]) {
+    await register(portName);
+    posted.length = 0;
+    const fetched = await runCloak(['seal', '--fetch-cert'], { env });
+    assert.equal(fetched.code, 0, fetched.stderr);
+    assert.equal(fetched.stdout, key.certificatePem, String(portName));
+    assert.deepEqual(posted, ['GET /v1/cert.pem']);
+  }
+
+  const raw = await cluster.kubectl([
+    'get',
+    '--raw',
+    '/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:/proxy/v1/cert.pem',
+  ]);
+  assert.equal(raw.code, 0, raw.stderr);
+  assert.equal(raw.stdout, key.certificatePem);
+
+  const sealed = await runCloak(['seal'], { env, input: SECRET_YAML });
+  assert.equal(sealed.code, 0, sealed.stderr);
+  const sealedObject = JSON.parse(sealed.stdout) as SealedOutput;
+  assert.equal(open(key.privateKeyPem, sealedObject.spec.encryptedData['password'], 'prod/db'), 'hunter2');
+
+  posted.length = 0;
+  const validated = await runCloak(['seal', '--validate'], { env, input: sealed.stdout });
+  assert.equal(validated.code, 0, validated.stderr);
+  assert.deepEqual(posted, ['POST /v1/verify']);
+
+  // Nothing listens any more: kube's 503, as kubeseal reports it.
+  controller.closeAllConnections();
+  await new Promise<void>((resolve) => controller.close(() => resolve()));
+  const down = await runCloak(['seal', '--fetch-cert'], { env });
+  assert.equal(down.code, 1);
+  assert.equal(
+    down.stderr,
+    `error: cannot fetch certificate: error trying to reach service: dial tcp 127.0.0.1:${port}: connect: connection refused\n`,
+  );
 });

@@ -11,6 +11,8 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The body as received (for binary answers such as protobuf). */
+  bytes: Buffer;
   json(): Record<string, unknown>;
 }
 
@@ -18,7 +20,13 @@ export interface RawClient {
   send(
     method: string,
     path: string,
-    options?: { body?: string | Buffer; contentType?: string; token?: string | null; accept?: string },
+    options?: {
+      body?: string | Buffer;
+      contentType?: string;
+      token?: string | null;
+      accept?: string;
+      headers?: Record<string, string>;
+    },
   ): Promise<RawResponse>;
 }
 
@@ -30,7 +38,10 @@ export async function rawClient(cluster: DevCluster): Promise<RawClient> {
     send: (method, path, options = {}) =>
       new Promise((resolve, reject) => {
         const token = options.token === undefined ? adminToken : options.token;
-        const headers: Record<string, string> = { Accept: options.accept ?? 'application/json' };
+        const headers: Record<string, string> = {
+          Accept: options.accept ?? 'application/json',
+          ...options.headers,
+        };
         if (token) headers['Authorization'] = `Bearer ${token}`;
         if (options.body !== undefined) {
           headers['Content-Type'] = options.contentType ?? 'application/json';
@@ -43,11 +54,13 @@ export async function rawClient(cluster: DevCluster): Promise<RawClient> {
             const chunks: Buffer[] = [];
             response.on('data', (chunk: Buffer) => chunks.push(chunk));
             response.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
+              const bytes = Buffer.concat(chunks);
+              const text = bytes.toString('utf8');
               resolve({
                 status: response.statusCode ?? 0,
                 headers: response.headers,
                 text,
+                bytes,
                 json: () => JSON.parse(text) as Record<string, unknown>,
               });
             });

@@ -5,17 +5,20 @@
  * built-in kinds, and clients built on client-go (kubectl's typed `create` subcommands among them) send request
  * bodies in it (`Content-Type: application/vnd.kubernetes.protobuf`). Pure.
  *
- * Two uses here:
+ * Three uses here:
  * - storage: {@link encodeStorageObject} / {@link decodeStorageObject} for the kinds kept in this envelope
  *   ({@link PROTOBUF_KINDS}), byte for byte as kube-apiserver writes them (Unknown's fields 3 and 4 as empty
  *   strings);
  * - requests: {@link decodeProtobufRequest} turns a body of any kind with a descriptor into the JSON object the
- *   same object has in JSON, as kube-apiserver's JSON encoder would write it.
+ *   same object has in JSON, as kube-apiserver's JSON encoder would write it;
+ * - responses: {@link encodeMetaObject} writes PartialObjectMetadata(List) and Status for clients that asked for
+ *   metadata in protobuf (client-go's metadata client), {@link encodeWatchEventFrame} their watch frames.
  *
  * The messages themselves are walked by `message.ts` from the tables in `descriptors/`.
  */
 import type { KindDescriptor } from './descriptors/index.ts';
 import { allKinds, kindDescriptor } from './descriptors/index.ts';
+import { resolve } from './descriptors/types.ts';
 import { CodecError } from './errors.ts';
 import type { JsonObject } from './message.ts';
 import { decodeMessage, encodeMessage, isObject, messageJson } from './message.ts';
@@ -110,6 +113,57 @@ export function encodeProtobufObject(object: Record<string, unknown>): Uint8Arra
     throw new CodecError(`cannot encode ${describeType(apiVersion, kind)} as protobuf: no descriptor for it`);
   }
   return encodeEnvelope(descriptor, object);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Responses: meta.k8s.io kinds and watch frames
+// ---------------------------------------------------------------------------------------------------------
+
+/** The kinds a response may carry besides the resource's own: `apiVersion/kind` → descriptor. */
+const META_KINDS = new Map<string, string>([
+  ['meta.k8s.io/v1/PartialObjectMetadata', 'meta.PartialObjectMetadata'],
+  ['meta.k8s.io/v1/PartialObjectMetadataList', 'meta.PartialObjectMetadataList'],
+  ['meta.k8s.io/v1beta1/PartialObjectMetadata', 'meta.PartialObjectMetadata'],
+  ['meta.k8s.io/v1beta1/PartialObjectMetadataList', 'meta.v1beta1.PartialObjectMetadataList'],
+  ['v1/Status', 'meta.Status'],
+]);
+
+/**
+ * Encodes a PartialObjectMetadata, a PartialObjectMetadataList (meta.k8s.io v1 or v1beta1) or a v1 Status, given
+ * in its JSON form, in the envelope: what kube-apiserver writes for `application/vnd.kubernetes.protobuf`.
+ */
+export function encodeMetaObject(object: Record<string, unknown>): Uint8Array {
+  const kind = own(object, 'kind');
+  const apiVersion = own(object, 'apiVersion');
+  const name =
+    typeof kind === 'string' && typeof apiVersion === 'string'
+      ? META_KINDS.get(`${apiVersion}/${kind}`)
+      : undefined;
+  if (name === undefined) {
+    throw new CodecError(`cannot encode ${describeType(apiVersion, kind)} as protobuf: no descriptor for it`);
+  }
+  return encodeEnvelope(
+    { apiVersion: apiVersion as string, kind: kind as string, message: resolve(name) },
+    object,
+  );
+}
+
+/**
+ * One event of a protobuf watch stream: a 4-byte big-endian length, then a bare `metav1.WatchEvent` {1: type,
+ * 2: RawExtension {1: raw}} whose raw is the object in its own envelope (`application/vnd.kubernetes.protobuf;
+ * stream=watch`, the length-delimited framer over the raw serializer).
+ */
+export function encodeWatchEventFrame(type: string, object: Uint8Array): Uint8Array {
+  const raw = new Writer();
+  raw.bytes(1, object);
+  const event = new Writer();
+  event.string(1, type);
+  event.message(2, raw);
+  const body = event.finish();
+  const frame = new Uint8Array(4 + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame.set(body, 4);
+  return frame;
 }
 
 // ---------------------------------------------------------------------------------------------------------

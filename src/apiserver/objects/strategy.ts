@@ -83,6 +83,7 @@ export function prepareForCreate(info: ResourceInfo, object: KubeObject): void {
     metadata.labels = { ...metadata.labels, 'kubernetes.io/metadata.name': metadata.name ?? '' };
   }
   if (isKind(info, CORE, 'Service')) defaultService(object);
+  defaultEndpointPorts(info, object);
   if (isKind(info, CORE, 'Pod')) object['status'] = { phase: 'Pending', qosClass: 'BestEffort' };
   if (isKind(info, 'apiextensions.k8s.io', 'CustomResourceDefinition')) {
     Object.assign(object, crdDefaults(object));
@@ -132,6 +133,7 @@ export function prepareForUpdate(
     };
   }
   if (isKind(info, CORE, 'Service')) defaultService(next);
+  defaultEndpointPorts(info, next);
   if (isKind(info, 'apiextensions.k8s.io', 'CustomResourceDefinition'))
     Object.assign(next, crdDefaults(next), { status: old['status'] });
   bumpGeneration(info, next, old);
@@ -188,6 +190,20 @@ function defaultService(service: KubeObject): void {
   if (Array.isArray(spec['ports'])) {
     for (const port of spec['ports']) if (isPlainObject(port)) port['protocol'] ??= 'TCP';
   }
+}
+
+/** SetDefaults_EndpointPort of core (protocol TCP) and of discovery (name "", protocol TCP). */
+function defaultEndpointPorts(info: ResourceInfo, object: KubeObject): void {
+  const ports: unknown[] = [];
+  if (isKind(info, CORE, 'Endpoints') && Array.isArray(object['subsets'])) {
+    for (const subset of object['subsets'])
+      if (isPlainObject(subset) && Array.isArray(subset['ports']))
+        ports.push(...(subset['ports'] as unknown[]));
+  } else if (isKind(info, 'discovery.k8s.io', 'EndpointSlice') && Array.isArray(object['ports'])) {
+    ports.push(...(object['ports'] as unknown[]));
+    for (const port of object['ports']) if (isPlainObject(port)) port['name'] ??= '';
+  }
+  for (const port of ports) if (isPlainObject(port)) port['protocol'] ??= 'TCP';
 }
 
 /** Throws 422 Invalid when the object breaks the kind's rules (`old` is set for updates). */

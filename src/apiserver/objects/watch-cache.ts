@@ -1,9 +1,12 @@
 /**
  * WATCH fan-out. One storage watch per resource feeds a window of recent events, each decoded once and shared
- * by every watcher of the resource (its JSON is also rendered once); a watcher filters by namespace and
- * selectors, turning selector transitions into ADDED/DELETED as kube-apiserver does. A watcher that starts
- * before the window replays history straight from storage, which fails with 410 Gone when it was compacted.
+ * by every watcher of the resource (its JSON and its metadata-only forms are also rendered once, when first
+ * wanted); a watcher filters by namespace and selectors, turning selector transitions into ADDED/DELETED as
+ * kube-apiserver does. A watcher that starts before the window replays history straight from storage, which
+ * fails with 410 Gone when it was compacted.
  */
+import type { MetaVersion } from '../negotiation.ts';
+import { partialObjectMetadataJson, partialObjectMetadataProtobuf } from '../partial-metadata.ts';
 import type { ResourceInfo } from '../resources.ts';
 import type { FieldSelector, Selector } from '../selectors.ts';
 import { StorageCompactedError, type StorageEvent, type WatchHandle } from '../storage/storage.ts';
@@ -25,6 +28,7 @@ export class CachedEvent {
   /** The change replaced an existing object (an update, not a creation). */
   readonly replaced: boolean;
   #json: string | undefined;
+  #partials: Map<string, string | Uint8Array> | undefined;
 
   constructor(
     key: string,
@@ -42,10 +46,29 @@ export class CachedEvent {
     this.replaced = replaced;
   }
 
-  /** The object as JSON, rendered once for all watchers. */
+  /** The object as JSON, rendered once for all watchers (and only when one of them wants the whole object). */
   get json(): string {
     this.#json ??= JSON.stringify(this.object);
     return this.#json;
+  }
+
+  /**
+   * The object as a PartialObjectMetadata, JSON or protobuf, rendered once per form for all metadata-only
+   * watchers; rendering it never reads the object's body (a Secret's data stays out of these buffers).
+   */
+  partial(version: MetaVersion, encoding: 'json'): string;
+  partial(version: MetaVersion, encoding: 'protobuf'): Uint8Array;
+  partial(version: MetaVersion, encoding: 'json' | 'protobuf'): string | Uint8Array {
+    const key = `${version}/${encoding}`;
+    let rendered = this.#partials?.get(key);
+    if (rendered === undefined) {
+      rendered =
+        encoding === 'json'
+          ? partialObjectMetadataJson(this.object, version)
+          : partialObjectMetadataProtobuf(this.object, version);
+      (this.#partials ??= new Map()).set(key, rendered);
+    }
+    return rendered;
   }
 }
 

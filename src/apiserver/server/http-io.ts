@@ -47,6 +47,23 @@ export function sendJson(
   response.end(text);
 }
 
+/** A body already encoded (protobuf), with its media type. */
+export function sendBytes(
+  response: ServerResponse,
+  code: number,
+  body: Uint8Array,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(code, {
+    'Content-Type': contentType,
+    'Content-Length': body.length,
+    'Cache-Control': 'no-cache, private',
+    ...headers,
+  });
+  response.end(body);
+}
+
 export function sendError(response: ServerResponse, error: ApiError): void {
   if (response.headersSent) {
     response.destroy();

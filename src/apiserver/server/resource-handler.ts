@@ -1,24 +1,30 @@
 /**
  * Resource requests: maps an HTTP method on a resource URL to a verb of the REST storage, decodes the body and
- * query, and encodes the answer (JSON, or a Table when kubectl asks for one).
+ * query, and encodes the answer in the representation the Accept header negotiates (negotiation.ts): the object
+ * as JSON, a Table when kubectl asks for one, or PartialObjectMetadata(List) as JSON or protobuf. The service
+ * proxy (`services/{name}/proxy/…`) is handed to service-proxy.ts untouched.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { objectForResource, parseBody } from '../objects/body.ts';
 import type { RequestContext, Scope } from '../objects/context.ts';
 import { supportedFieldLabels } from '../objects/fields.ts';
-import type { KubeObject } from '../objects/object.ts';
+import { isPlainObject, type KubeObject } from '../objects/object.ts';
 import { applyPlainPatch, PATCH_CONTENT_TYPES, type PatchType } from '../objects/patching.ts';
 import { toScale } from '../objects/scale.ts';
 import type { RestStorage } from '../objects/rest.ts';
 import type { ListOutcome } from '../objects/list.ts';
+import { encodeMetaObject, PROTOBUF_CONTENT_TYPE } from '../codec/protobuf.ts';
+import { negotiateResponse, type ResponseFormat } from '../negotiation.ts';
+import { toPartialObjectMetadata, toPartialObjectMetadataList, wrongShape } from '../partial-metadata.ts';
 import { apiVersionOf, type ResourceInfo } from '../resources.ts';
 import { ApiError, badRequest, methodNotAllowed, unsupportedMediaType } from '../status.ts';
-import { parseTableAccept, toTable } from '../table.ts';
-import { readBody, sendJson, warningHeaders } from './http-io.ts';
+import { toTable } from '../table.ts';
+import { readBody, sendBytes, sendJson, warningHeaders } from './http-io.ts';
 import { deleteOptions, listQuery, writeOptions } from './query.ts';
 import type { ResourceTarget } from './routes.ts';
 import type { TokenRequestHandler } from './token-request.ts';
 import type { ReviewHandler } from './reviews.ts';
+import type { ServiceProxy } from './service-proxy.ts';
 import type { WatchStreamer } from './watch-stream.ts';
 
 export interface ResourceRequest {
@@ -30,6 +36,14 @@ export interface ResourceRequest {
   context: RequestContext;
 }
 
+/** A resource request with its negotiated response representation. */
+export interface NegotiatedRequest extends ResourceRequest {
+  format: ResponseFormat;
+}
+
+/** Whether a response body is one object or a list (what PartialObjectMetadata vs …List must match). */
+type Shape = 'object' | 'list';
+
 const BODY_TYPES = /^application\/(json|yaml|vnd\.kubernetes\.protobuf)\b/;
 
 export class ResourceHandler {
@@ -38,32 +52,40 @@ export class ResourceHandler {
   readonly #tokens: TokenRequestHandler;
 
   readonly #reviews: ReviewHandler;
+  readonly #proxy: ServiceProxy | undefined;
 
   constructor(
     rest: RestStorage,
     watches: WatchStreamer,
     tokens: TokenRequestHandler,
     reviews: ReviewHandler,
+    proxy?: ServiceProxy,
   ) {
     this.#rest = rest;
     this.#watches = watches;
     this.#tokens = tokens;
     this.#reviews = reviews;
+    this.#proxy = proxy;
   }
 
-  async handle(call: ResourceRequest): Promise<void> {
-    const { target, info, request } = call;
+  async handle(request: ResourceRequest): Promise<void> {
+    const { target, info } = request;
     if (target.namespace !== undefined && !info.namespaced) throw notFoundPath();
     if (info.namespaced && target.namespace === undefined && target.name !== undefined) throw notFoundPath();
     const scope: Scope = { info, namespace: target.namespace };
-    const method = request.method ?? 'GET';
+    const method = request.request.method ?? 'GET';
+    if (target.subresource === 'proxy' && info.subresources.includes('proxy') && this.#proxy)
+      return this.#proxy.serve(request, scope);
+    if (target.proxyPath !== undefined) throw notFoundPath();
+    // As kube-apiserver does, before any work: a request nothing acceptable can answer changes nothing.
+    const call: NegotiatedRequest = { ...request, format: negotiateResponse(request.request.headers.accept) };
     if (info.virtual) return this.#review(call, scope, method);
     if (target.subresource !== undefined) return this.#subresource(call, scope, method);
     if (target.name === undefined) return this.#collection(call, scope, method);
     return this.#item(call, scope, method, target.name);
   }
 
-  async #collection(call: ResourceRequest, scope: Scope, method: string): Promise<void> {
+  async #collection(call: NegotiatedRequest, scope: Scope, method: string): Promise<void> {
     const { url, context } = call;
     const query = url.searchParams;
     switch (method) {
@@ -87,19 +109,19 @@ export class ResourceHandler {
           options,
           context,
         );
-        return this.#send(call, 200, {
-          kind: scope.info.listKind,
-          apiVersion: apiVersionOf(scope.info),
-          metadata: {},
-          items: deleted,
-        });
+        return this.#send(
+          call,
+          200,
+          { kind: scope.info.listKind, apiVersion: apiVersionOf(scope.info), metadata: {}, items: deleted },
+          'list',
+        );
       }
       default:
         throw methodNotAllowed();
     }
   }
 
-  async #item(call: ResourceRequest, scope: Scope, method: string, name: string): Promise<void> {
+  async #item(call: NegotiatedRequest, scope: Scope, method: string, name: string): Promise<void> {
     const { url, context } = call;
     const query = url.searchParams;
     switch (method) {
@@ -146,7 +168,7 @@ export class ResourceHandler {
     }
   }
 
-  async #subresource(call: ResourceRequest, scope: Scope, method: string): Promise<void> {
+  async #subresource(call: NegotiatedRequest, scope: Scope, method: string): Promise<void> {
     const { target, url, context, info } = { ...call, info: scope.info };
     const name = target.name ?? '';
     const subresource = target.subresource ?? '';
@@ -187,14 +209,14 @@ export class ResourceHandler {
   }
 
   /** Reviews are answered, not stored: only POST to the collection. */
-  async #review(call: ResourceRequest, scope: Scope, method: string): Promise<void> {
+  async #review(call: NegotiatedRequest, scope: Scope, method: string): Promise<void> {
     if (method !== 'POST' || call.target.name !== undefined) throw methodNotAllowed();
     const body = parseBody(await readBody(call.request), contentTypeOf(call.request), scope.info.kind);
     if (call.context.audit) call.context.audit.requestObject = body;
     return this.#send(call, 201, await this.#reviews.create(scope, body, call.context));
   }
 
-  async #scale(call: ResourceRequest, scope: Scope, method: string, name: string): Promise<void> {
+  async #scale(call: NegotiatedRequest, scope: Scope, method: string, name: string): Promise<void> {
     const { info } = scope;
     const options = writeOptions(call.url.searchParams);
     switch (method) {
@@ -223,7 +245,7 @@ export class ResourceHandler {
     }
   }
 
-  async #objectBody(call: ResourceRequest, info: ResourceInfo): Promise<KubeObject> {
+  async #objectBody(call: NegotiatedRequest, info: ResourceInfo): Promise<KubeObject> {
     const contentType = contentTypeOf(call.request);
     if (!BODY_TYPES.test(contentType)) {
       throw new ApiError(
@@ -239,7 +261,7 @@ export class ResourceHandler {
   }
 
   async #patchBody(
-    call: ResourceRequest,
+    call: NegotiatedRequest,
     info: ResourceInfo,
   ): Promise<{ patchType: PatchType; patch: Uint8Array }> {
     const contentType = contentTypeOf(call.request);
@@ -251,32 +273,32 @@ export class ResourceHandler {
     return { patchType, patch };
   }
 
-  async #optionalBody(call: ResourceRequest): Promise<unknown> {
+  async #optionalBody(call: NegotiatedRequest): Promise<unknown> {
     const bytes = await readBody(call.request);
     if (bytes.length === 0) return undefined;
     return parseBody(bytes, contentTypeOf(call.request) || 'application/json', 'DeleteOptions');
   }
 
-  #sendObject(call: ResourceRequest, info: ResourceInfo, object: KubeObject): void {
-    const table = parseTableAccept(call.request.headers.accept);
-    if (!table.table) return this.#send(call, 200, object);
+  #sendObject(call: NegotiatedRequest, info: ResourceInfo, object: KubeObject): void {
+    const { format } = call;
+    if (format.as !== 'Table') return this.#send(call, 200, object);
     const body = toTable(info, [object], {
       now: call.context.now,
       includeObject: includeObjectOf(call.url),
       resourceVersion: object.metadata.resourceVersion,
-      version: table.version,
+      version: format.version,
     });
     this.#send(call, 200, body);
   }
 
-  #sendList(call: ResourceRequest, info: ResourceInfo, outcome: ListOutcome): void {
+  #sendList(call: NegotiatedRequest, info: ResourceInfo, outcome: ListOutcome): void {
     const metadata = {
       resourceVersion: String(outcome.revision),
       ...(outcome.continueToken ? { continue: outcome.continueToken } : {}),
       ...(outcome.remainingItemCount !== undefined ? { remainingItemCount: outcome.remainingItemCount } : {}),
     };
-    const table = parseTableAccept(call.request.headers.accept);
-    if (table.table) {
+    const { format } = call;
+    if (format.as === 'Table') {
       const body = toTable(
         info,
         outcome.items.map((item) => item.object),
@@ -286,20 +308,46 @@ export class ResourceHandler {
           resourceVersion: metadata.resourceVersion,
           continueToken: outcome.continueToken,
           remainingItemCount: outcome.remainingItemCount,
-          version: table.version,
+          version: format.version,
         },
       );
       return this.#send(call, 200, body);
     }
     const items = outcome.items.map((item) => (info.crd ? item.object : withoutTypeMeta(item.object)));
-    this.#send(call, 200, { kind: info.listKind, apiVersion: apiVersionOf(info), metadata, items });
+    this.#send(call, 200, { kind: info.listKind, apiVersion: apiVersionOf(info), metadata, items }, 'list');
   }
 
-  #send(call: ResourceRequest, code: number, body: unknown): void {
-    if (call.context.audit) call.context.audit.responseObject = body;
+  /** Writes the answer in the negotiated representation (a Status is always sent as it is). */
+  #send(call: NegotiatedRequest, code: number, body: unknown, shape: Shape = 'object'): void {
+    const output = this.#transform(call, body, shape);
+    if (call.context.audit) call.context.audit.responseObject = output;
     const warnings = call.context.warnings;
     if (warnings.length > 0) call.response.setHeader('Warning', warningHeaders(warnings));
-    sendJson(call.response, code, body);
+    const { format } = call;
+    if ('encoding' in format && format.encoding === 'protobuf') {
+      return sendBytes(
+        call.response,
+        code,
+        encodeMetaObject(output as Record<string, unknown>),
+        PROTOBUF_CONTENT_TYPE,
+      );
+    }
+    sendJson(call.response, code, output);
+  }
+
+  /** kube's doTransformObject for PartialObjectMetadata(List); Tables are built by the callers that offer them. */
+  #transform(call: NegotiatedRequest, body: unknown, shape: Shape): unknown {
+    const { format } = call;
+    if (format.as !== 'PartialObjectMetadata' && format.as !== 'PartialObjectMetadataList') return body;
+    if (!isPlainObject(body) || body['kind'] === 'Status') return body;
+    if (format.as === 'PartialObjectMetadata') {
+      if (shape === 'list') throw wrongShape(format.as, call.info);
+      return toPartialObjectMetadata(body, format.version);
+    }
+    if (shape === 'object') throw wrongShape(format.as, call.info);
+    const items = Array.isArray(body['items']) ? (body['items'] as Record<string, unknown>[]) : [];
+    const metadata = isPlainObject(body['metadata']) ? body['metadata'] : {};
+    return toPartialObjectMetadataList(items, metadata, format.version);
   }
 }
 

@@ -5,6 +5,8 @@
  *   /api/v1/namespaces/{ns}/{resource}[/{name}[/{subresource}]]
  *   /api/v1/{resource}[/{name}[/{subresource}]]          (cluster-scoped, or every namespace)
  *   /apis/{group}/{version}/...                           (the same shapes)
+ *   /api/v1/namespaces/{ns}/services/{name}/proxy[/{path…}]  (the proxy subresource: the rest of the path is
+ *                                                         the backend's, kept as sent, percent-escapes and all)
  */
 export type Route =
   | { type: 'discovery-core' }
@@ -27,6 +29,8 @@ export interface ResourceTarget {
   resource: string;
   name: string | undefined;
   subresource: string | undefined;
+  /** For the `proxy` subresource: the raw path after `/proxy` (``, `/`, `/v1/cert.pem`), query excluded. */
+  proxyPath?: string | undefined;
 }
 
 export function parseRoute(pathname: string): Route {
@@ -41,9 +45,9 @@ export function parseRoute(pathname: string): Route {
   const [first, ...rest] = decoded;
   switch (first) {
     case 'api':
-      return apiRoute(rest);
+      return withProxyPath(apiRoute(rest), pathname);
     case 'apis':
-      return apisRoute(rest);
+      return withProxyPath(apisRoute(rest), pathname);
     case 'version':
       return rest.length === 0 ? { type: 'version' } : { type: 'not-found' };
     case 'healthz':
@@ -82,12 +86,29 @@ function resourceRoute(group: string, version: string, tail: string[]): Route {
     !(tail.length === 3 && NAMESPACE_SUBRESOURCES.has(tail[2] ?? ''));
   if (isNamespacedPath) {
     const [, namespace, resource = '', name, subresource, ...extra] = tail;
-    if (extra.length > 0) return { type: 'not-found' };
+    if (extra.length > 0 && subresource !== PROXY) return { type: 'not-found' };
     return { type: 'resource', target: { group, version, namespace, resource, name, subresource } };
   }
   const [resource = '', name, subresource, ...extra] = tail;
-  if (extra.length > 0) return { type: 'not-found' };
+  if (extra.length > 0 && subresource !== PROXY) return { type: 'not-found' };
   return { type: 'resource', target: { group, version, namespace: undefined, resource, name, subresource } };
+}
+
+const PROXY = 'proxy';
+
+/** A proxy route keeps the raw rest of the path (the segment count says where `proxy` ends). */
+function withProxyPath(route: Route, pathname: string): Route {
+  if (route.type !== 'resource' || route.target.subresource !== PROXY) return route;
+  const { target } = route;
+  // api [version] | apis group version, then [namespaces ns], then resource name proxy.
+  const segmentsBefore = (target.group ? 3 : 2) + (target.namespace !== undefined ? 2 : 0) + 3;
+  let at = 0;
+  for (let seen = 0; seen < segmentsBefore; seen++) {
+    while (pathname[at] === '/') at++;
+    const next = pathname.indexOf('/', at);
+    at = next < 0 ? pathname.length : next;
+  }
+  return { type: 'resource', target: { ...target, proxyPath: pathname.slice(at) } };
 }
 
 function openApiRoute(rest: string[]): Route {

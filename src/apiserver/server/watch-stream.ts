@@ -1,5 +1,6 @@
 /**
- * WATCH over HTTP: newline-delimited WatchEvent JSON on a chunked 200 response. An unset or "0"
+ * WATCH over HTTP: newline-delimited WatchEvent JSON on a chunked 200 response (or, for a metadata-only watch
+ * that negotiated protobuf, length-prefixed protobuf WatchEvents). An unset or "0"
  * resourceVersion first replays the current state as ADDED events; bookmarks carry the progress revision; a
  * too-old resourceVersion ends the stream with an ERROR event holding a 410 Expired Status; the stream closes
  * after timeoutSeconds (default: 30 to 60 minutes, as kube-apiserver's --min-request-timeout spreads it).
@@ -11,11 +12,14 @@ import type { KubeObject } from '../objects/object.ts';
 import { listObjects, parseResourceVersion } from '../objects/list.ts';
 import type { ObjectStore } from '../objects/store.ts';
 import type { CachedEvent, Subscription, WatchCache, WatchEventType } from '../objects/watch-cache.ts';
+import { encodeMetaObject, encodeWatchEventFrame, PROTOBUF_CONTENT_TYPE } from '../codec/protobuf.ts';
+import type { MetaVersion, ResponseFormat } from '../negotiation.ts';
+import { toPartialObjectMetadata } from '../partial-metadata.ts';
 import { apiVersionOf, type ResourceInfo } from '../resources.ts';
 import { ApiError, badRequest } from '../status.ts';
-import { parseTableAccept, toTable } from '../table.ts';
+import { toTable } from '../table.ts';
 import { booleanParameter, listQuery } from './query.ts';
-import { includeObjectOf, type ResourceRequest } from './resource-handler.ts';
+import { includeObjectOf, type NegotiatedRequest } from './resource-handler.ts';
 
 export interface WatchSettings {
   /** How often a watcher that allows bookmarks gets one. */
@@ -43,7 +47,7 @@ export class WatchStreamer {
     for (const close of [...this.#open]) close();
   }
 
-  async serve(call: ResourceRequest, scope: Scope): Promise<void> {
+  async serve(call: NegotiatedRequest, scope: Scope): Promise<void> {
     const query = call.url.searchParams;
     const selection = listQuery(query, supportedFieldLabels(scope.info));
     const timeoutSeconds = timeoutOf(query.get('timeoutSeconds'));
@@ -113,28 +117,59 @@ function timeoutOf(text: string | null): number {
   return seconds > 0 ? seconds : MIN_REQUEST_TIMEOUT_SECONDS * (1 + Math.random());
 }
 
-/** Writes watch events in the negotiated encoding (plain objects, or one-row Tables for kubectl get -w). */
+/** How each event's object is written: whole, as a one-row Table, or as PartialObjectMetadata (JSON or protobuf). */
+type EventForm =
+  | { kind: 'object' }
+  | { kind: 'table'; version: MetaVersion }
+  | { kind: 'partial'; version: MetaVersion; encoding: 'json' | 'protobuf' };
+
+/**
+ * kube transforms each event's object with the negotiated conversion. `as=PartialObjectMetadataList` cannot
+ * apply to one object: kube then logs the failure and falls back to the whole object; here such a watcher gets
+ * PartialObjectMetadata, so that asking for less never yields more.
+ */
+function eventForm(format: ResponseFormat): EventForm {
+  switch (format.as) {
+    case 'object':
+      return { kind: 'object' };
+    case 'Table':
+      return { kind: 'table', version: format.version };
+    default:
+      return { kind: 'partial', version: format.version, encoding: format.encoding };
+  }
+}
+
+/** Writes watch events in the negotiated encoding. */
 class WatchOutput {
   readonly #response: ServerResponse;
   readonly #info: ResourceInfo;
-  readonly #table: { table: boolean; version: 'v1' | 'v1beta1' };
-  readonly #call: ResourceRequest;
+  readonly #form: EventForm;
+  readonly #call: NegotiatedRequest;
   readonly #maxBufferedBytes: number;
   #headersSent = false;
   closed = false;
   onOverflow: () => void = () => undefined;
 
-  constructor(response: ServerResponse, info: ResourceInfo, call: ResourceRequest, maxBufferedBytes: number) {
+  constructor(
+    response: ServerResponse,
+    info: ResourceInfo,
+    call: NegotiatedRequest,
+    maxBufferedBytes: number,
+  ) {
     this.#response = response;
     this.#info = info;
     this.#call = call;
-    this.#table = parseTableAccept(call.request.headers.accept);
+    this.#form = eventForm(call.format);
     this.#maxBufferedBytes = maxBufferedBytes;
+  }
+
+  get #protobuf(): boolean {
+    return this.#form.kind === 'partial' && this.#form.encoding === 'protobuf';
   }
 
   begin(): void {
     this.#response.writeHead(200, {
-      'Content-Type': 'application/json',
+      'Content-Type': this.#protobuf ? `${PROTOBUF_CONTENT_TYPE};stream=watch` : 'application/json',
       'Cache-Control': 'no-cache, private',
       'Transfer-Encoding': 'chunked',
     });
@@ -142,26 +177,32 @@ class WatchOutput {
   }
 
   event(type: Exclude<WatchEventType, 'BOOKMARK' | 'ERROR'>, event: CachedEvent): void {
-    if (this.#table.table) return this.object(type, event.object);
-    this.#write(`{"type":"${type}","object":${event.json}}\n`);
+    const form = this.#form;
+    if (form.kind === 'table') return this.object(type, event.object);
+    if (form.kind === 'object') return this.#write(`{"type":"${type}","object":${event.json}}\n`);
+    if (form.encoding === 'json')
+      return this.#write(`{"type":"${type}","object":${event.partial(form.version, 'json')}}\n`);
+    this.#write(encodeWatchEventFrame(type, event.partial(form.version, 'protobuf')));
   }
 
   object(type: WatchEventType, object: KubeObject): void {
-    const encoded = this.#table.table ? this.#asTable(object) : object;
+    const form = this.#form;
+    if (form.kind === 'partial') return this.#encoded(type, toPartialObjectMetadata(object, form.version));
+    const encoded = form.kind === 'table' ? this.#asTable(object, form.version) : object;
     this.#write(`${JSON.stringify({ type, object: encoded })}\n`);
   }
 
   bookmark(revision: number): void {
-    const object = {
-      kind: this.#info.kind,
-      apiVersion: apiVersionOf(this.#info),
-      metadata: { resourceVersion: String(revision), creationTimestamp: null },
-    };
-    this.#write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+    const metadata = { resourceVersion: String(revision), creationTimestamp: null };
+    const object =
+      this.#form.kind === 'partial'
+        ? toPartialObjectMetadata({ metadata }, this.#form.version)
+        : { kind: this.#info.kind, apiVersion: apiVersionOf(this.#info), metadata };
+    this.#encoded('BOOKMARK', object);
   }
 
   error(error: ApiError): void {
-    this.#write(`${JSON.stringify({ type: 'ERROR', object: error.toStatus() })}\n`);
+    this.#encoded('ERROR', error.toStatus());
   }
 
   end(): void {
@@ -170,21 +211,27 @@ class WatchOutput {
     this.#response.end();
   }
 
-  #asTable(object: KubeObject): unknown {
+  /** An event whose object is already what the client gets (a PartialObjectMetadata, a bookmark, a Status). */
+  #encoded(type: WatchEventType, object: Record<string, unknown>): void {
+    if (this.#protobuf) this.#write(encodeWatchEventFrame(type, encodeMetaObject(object)));
+    else this.#write(`${JSON.stringify({ type, object })}\n`);
+  }
+
+  #asTable(object: KubeObject, version: MetaVersion): unknown {
     const table = toTable(this.#info, [object], {
       now: new Date(),
       includeObject: includeObjectOf(this.#call.url),
       noHeaders: this.#headersSent,
       resourceVersion: object.metadata.resourceVersion,
-      version: this.#table.version,
+      version,
     });
     this.#headersSent = true;
     return table;
   }
 
-  #write(line: string): void {
+  #write(chunk: string | Uint8Array): void {
     if (this.closed) return;
-    this.#response.write(line);
+    this.#response.write(chunk);
     if (this.#response.writableLength > this.#maxBufferedBytes) this.onOverflow();
   }
 }

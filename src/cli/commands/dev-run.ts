@@ -132,7 +132,7 @@ async function kmsHealthChecks(encryption: {
   return [{ name: 'kms-providers', problem: failing.length > 0 ? problem : undefined }];
 }
 
-function parseListen(value: string): { host: string; port: number } {
+export function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value);
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);

@@ -277,9 +277,11 @@ async function reEncryptInput(
     rotated.metadata.creationTimestamp = null;
     delete rotated.metadata.deletionTimestamp;
     delete rotated.metadata.generation;
-    // The values are now sealed with the controller's newest key, which unsealing tries first anyway; a hint
-    // naming the old key would only cost an extra attempt.
-    delete rotated.metadata.annotations?.[SEALING_KEY_ANNOTATION];
+    // The values are now sealed with the controller's newest key. Cloak's controller names it in the hint; a
+    // hint still naming the old key (copied along by another controller) would only cost an extra attempt.
+    const hint = rotated.metadata.annotations?.[SEALING_KEY_ANNOTATION];
+    if (hint !== undefined && hint === sealed.metadata.annotations?.[SEALING_KEY_ANNOTATION])
+      delete rotated.metadata.annotations?.[SEALING_KEY_ANNOTATION];
     results.push(canonicalSealedSecret(rotated));
   }
   return formatObjects(results, format);

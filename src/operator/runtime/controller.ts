@@ -56,13 +56,25 @@ export class Controller {
   /**
    * Enqueues the keys `map` derives from each change of the informer's objects (the object's own key unless
    * given: e.g. the owner's key for owned objects). The controller waits for the informer's first sync.
+   * `updated` filters updates (a resync delivers `previous === current`), e.g. to ignore status-only changes.
    */
-  watch<T extends KubeObject>(informer: Informer<T>, map: (object: T) => readonly string[] = ownKey): void {
+  watch<T extends KubeObject>(
+    informer: Informer<T>,
+    map: (object: T) => readonly string[] = ownKey,
+    options: { updated?: (previous: T, current: T) => boolean } = {},
+  ): void {
     this.#informers.push(informer as unknown as Informer<KubeObject>);
     const enqueue = (object: T): void => {
       for (const key of map(object)) this.queue.add(key);
     };
-    informer.on({ add: enqueue, update: (_previous, current) => enqueue(current), delete: enqueue });
+    const updated = options.updated;
+    informer.on({
+      add: enqueue,
+      update: (previous, current) => {
+        if (!updated || updated(previous, current)) enqueue(current);
+      },
+      delete: enqueue,
+    });
   }
 
   enqueue(key: string): void {

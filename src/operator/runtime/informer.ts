@@ -7,9 +7,10 @@
  * as an update, so controllers re-check state that drifted without an event.
  *
  * In metadata-only mode the cache keeps `PartialObjectMetadata` (no data, no managed fields, no last-applied
- * copy): the Accept header asks the server for exactly that, and what comes back is reduced the same way when
- * the server sent whole objects instead. That is how every Secret in a cluster can be watched without holding
- * every Secret's value.
+ * copy): the Accept header asks the server for PartialObjectMetadata(List), so that bodies never cross the wire,
+ * and the managed fields and last-applied annotation the server still sends are dropped. A server that ignores
+ * the `as=` parameter sends whole objects: they are reduced here instead (counted in `reducedLocally`, and
+ * logged once). That is how every Secret in a cluster can be watched without holding every Secret's value.
  */
 import { CloakError } from '../../common/errors.ts';
 import type { ApiClient } from './api-client.ts';
@@ -18,7 +19,13 @@ import { jitteredDelay, RECONNECT_BACKOFF, type JitteredBackoff } from './backof
 import { sleep, systemClock, type Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { ObjectCache, type IndexFunction } from './object-cache.ts';
-import { objectKey, toMetadataOnly, type KubeObject, type ResourceType } from './resource.ts';
+import {
+  isPartialObjectMetadata,
+  objectKey,
+  toMetadataOnly,
+  type KubeObject,
+  type ResourceType,
+} from './resource.ts';
 
 export const METADATA_LIST_ACCEPT =
   'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
@@ -86,6 +93,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Reconnects since the last successful LIST or WATCH. */
   #failures = 0;
   #lists = 0;
+  #reducedLocally = 0;
 
   constructor(options: InformerOptions<T>) {
     this.type = options.type;
@@ -93,6 +101,14 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.cache = new ObjectCache<T>(options.indexers);
+  }
+
+  /**
+   * In metadata-only mode, objects the server sent whole although metadata was asked for (a server that
+   * ignores `as=PartialObjectMetadata`); they were reduced here. Zero against a server that honours it.
+   */
+  get reducedLocally(): number {
+    return this.#reducedLocally;
   }
 
   /** Completed LISTs (a relist after 410 counts too). */
@@ -266,7 +282,16 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   #prepare(object: T): T {
-    const reduced = this.#options.metadataOnly ? (toMetadataOnly(object) as T) : object;
+    let reduced = object;
+    if (this.#options.metadataOnly) {
+      if (!isPartialObjectMetadata(object) && this.#reducedLocally++ === 0) {
+        this.#options.logger?.info(
+          { resource: this.type.plural },
+          'the API server sent whole objects for a metadata-only request; reducing them here',
+        );
+      }
+      reduced = toMetadataOnly(object) as T;
+    }
     return this.#options.transform ? this.#options.transform(reduced) : reduced;
   }
 

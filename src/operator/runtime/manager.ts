@@ -108,13 +108,14 @@ export class Manager {
   }
 
   /**
-   * Runs until SIGTERM or SIGINT, then shuts down gracefully. Resolves the exit status: 0 after a clean stop,
-   * 1 when the lease was lost or in-flight work outlasted the grace period.
+   * Runs until SIGTERM or SIGINT (or, when embedded in a process that handles signals itself, until `stop`
+   * aborts), then shuts down gracefully. Resolves the exit status: 0 after a clean stop, 1 when the lease was
+   * lost or in-flight work outlasted the grace period.
    */
   async runUntilSignalled(
-    options: { signals?: readonly NodeJS.Signals[]; started?: () => void } = {},
+    options: { signals?: readonly NodeJS.Signals[]; stop?: AbortSignal; started?: () => void } = {},
   ): Promise<number> {
-    const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+    const signals = options.signals ?? (options.stop ? [] : ['SIGTERM', 'SIGINT']);
     const stop = new AbortController();
     let graceTimer: NodeJS.Timeout | undefined;
     const graceExpired = new Promise<'timeout'>((resolve) => {
@@ -129,6 +130,12 @@ export class Manager {
       stop.abort();
     };
     for (const name of signals) process.once(name, onSignal);
+    const onStop = (): void => {
+      this.logger?.info('shutting down');
+      stop.abort();
+    };
+    if (options.stop?.aborted) onStop();
+    else options.stop?.addEventListener('abort', onStop, { once: true });
     try {
       const outcome = await Promise.race([this.run(stop.signal, options.started), graceExpired]);
       if (outcome === 'timeout') {
@@ -138,6 +145,7 @@ export class Manager {
       return outcome === 'lost' ? 1 : 0;
     } finally {
       clearTimeout(graceTimer);
+      options.stop?.removeEventListener('abort', onStop);
       for (const name of signals) process.off(name, onSignal);
     }
   }

@@ -87,9 +87,10 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /**
- * The object reduced to its metadata, as a `PartialObjectMetadata` from the API server looks, minus what would
- * still carry the body: managed fields, and the last-applied annotation (for a Secret, a plaintext copy of its
- * data). Applied to what the server sends whether or not it honoured the metadata-only Accept header.
+ * The object reduced to what a metadata-only cache keeps: a `PartialObjectMetadata` without what would still
+ * carry the body — managed fields, and the last-applied annotation (for a Secret, a plaintext copy of its
+ * data). An API server that honours `as=PartialObjectMetadata` sends only metadata, but with both of those (kube
+ * copies the whole ObjectMeta); one that ignores it sends the whole object. Either way the result is the same.
  */
 export function toMetadataOnly(object: KubeObject): KubeObject {
   const { managedFields: _managed, ...metadata } = object.metadata;
@@ -97,5 +98,11 @@ export function toMetadataOnly(object: KubeObject): KubeObject {
     const { [LAST_APPLIED_ANNOTATION]: _applied, ...annotations } = metadata.annotations;
     metadata.annotations = annotations;
   }
-  return { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata };
+  const apiVersion = isPartialObjectMetadata(object) ? object.apiVersion : 'meta.k8s.io/v1';
+  return { apiVersion, kind: 'PartialObjectMetadata', metadata };
+}
+
+/** Whether the server already answered with metadata only (it honoured the metadata-only Accept header). */
+export function isPartialObjectMetadata(object: KubeObject): boolean {
+  return object.kind === 'PartialObjectMetadata' && object.apiVersion?.startsWith('meta.k8s.io/') === true;
 }

@@ -97,3 +97,48 @@ message('meta.Condition', [
   [5, 'reason', 'string'],
   [6, 'message', 'string'],
 ]);
+
+// What kube-apiserver answers with for `as=PartialObjectMetadata[List]` and for errors in a protobuf watch.
+message('meta.ListMeta', [
+  [1, 'selfLink', 'string', 'o'],
+  [2, 'resourceVersion', 'string', 'o'],
+  [3, 'continue', 'string', 'o'],
+  [4, 'remainingItemCount', 'int64', 'p'],
+]);
+
+message('meta.PartialObjectMetadata', [[1, 'metadata', 'meta.ObjectMeta']]);
+
+message('meta.PartialObjectMetadataList', [
+  [1, 'metadata', 'meta.ListMeta'],
+  [2, 'items', 'meta.PartialObjectMetadata', 'r'],
+]);
+
+// meta/v1beta1 numbers its list's fields the other way round (ListMeta was added after items, in 1.15).
+message('meta.v1beta1.PartialObjectMetadataList', [
+  [2, 'metadata', 'meta.ListMeta'],
+  [1, 'items', 'meta.PartialObjectMetadata', 'r'],
+]);
+
+message('meta.Status', [
+  [1, 'metadata', 'meta.ListMeta'],
+  [2, 'status', 'string', 'o'],
+  [3, 'message', 'string', 'o'],
+  [4, 'reason', 'string', 'o'],
+  [5, 'details', 'meta.StatusDetails', 'p'],
+  [6, 'code', 'int32', 'o'],
+]);
+
+message('meta.StatusDetails', [
+  [1, 'name', 'string', 'o'],
+  [2, 'group', 'string', 'o'],
+  [3, 'kind', 'string', 'o'],
+  [6, 'uid', 'string', 'o'],
+  [4, 'causes', 'meta.StatusCause', 'ro'],
+  [5, 'retryAfterSeconds', 'int32', 'o'],
+]);
+
+message('meta.StatusCause', [
+  [1, 'reason', 'string', 'o'],
+  [2, 'message', 'string', 'o'],
+  [3, 'field', 'string', 'o'],
+]);
