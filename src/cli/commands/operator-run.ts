@@ -63,7 +63,10 @@ export function runWithSettings(
   logger: Logger,
   embedded: { stop?: AbortSignal; started?: (urls: { http: string; metrics: string }) => void } = {},
 ): Promise<number> {
-  return runSealedSecretsOperator({ ...settings.operator, client, logger, stop: embedded.stop }, embedded.started);
+  return runSealedSecretsOperator(
+    { ...settings.operator, client, logger, stop: embedded.stop },
+    embedded.started,
+  );
 }
 
 export interface OperatorSettings {
