@@ -10,7 +10,7 @@ export interface Figure {
   name: string;
   value: number;
   /** How to print the value: a ratio, or a measured quantity shown for context. */
-  unit: 'ratio' | 'ops/s' | 'items/s' | 'ms' | 'cores' | 'calls';
+  unit: 'ratio' | 'ops/s' | 'items/s' | 'ms' | 'cores' | 'calls' | 'count' | 'MB';
   /** Absent for figures that are reported for information only. */
   target?: Target | undefined;
   note?: string | undefined;
@@ -53,7 +53,10 @@ function formatValue(figure: Figure): string {
       return `${figure.value.toFixed(1)} ms`;
     case 'cores':
     case 'calls':
+    case 'count':
       return String(figure.value);
+    case 'MB':
+      return `${figure.value.toFixed(0)} MB`;
     default:
       return `${figure.value.toFixed(1)} ${figure.unit}`;
   }

@@ -10,6 +10,7 @@ import { benchEncryptionE2e } from './encryption-e2e.ts';
 import { formatTable, passes, progress, type Figure } from './report.ts';
 import { benchSealCli } from './seal-cli.ts';
 import { benchSops } from './sops.ts';
+import { benchTemplate } from './template.ts';
 import { busyCores } from './stats.ts';
 import { benchUnseal } from './unseal.ts';
 
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<Figure[]>> = {
   'dev-cluster': benchApiServer,
   encryption: benchEncryption,
   'encryption-e2e': benchEncryptionE2e,
+  template: benchTemplate,
 };
 
 /** `npm run bench -- unseal` runs only the benchmarks named; no names runs them all. */

@@ -5,6 +5,7 @@ import { registerDevCommand } from './commands/dev.ts';
 import { registerEncryptionCommand } from './commands/encryption.ts';
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerRbacCommand } from './commands/rbac.ts';
+import { registerResealCommand } from './commands/reseal.ts';
 import { registerKmsPluginCommand } from './commands/kms-plugin.ts';
 import { registerOperatorCommand } from './commands/operator.ts';
 import { registerSealCommand } from './commands/seal.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   registerSealCommand(program);
   registerUnsealCommand(program);
+  registerResealCommand(program);
   registerKeysCommand(program);
   registerSopsCommand(program);
   registerDevCommand(program);

@@ -15,7 +15,8 @@ function goEscape(char: string): string {
 
 /**
  * YAML as Kubernetes' YAML encoder writes it: keys sorted, lists not indented under their key, strings that a
- * YAML 1.1 reader would take for another type quoted, and no line folding.
+ * YAML 1.1 reader would take for another type quoted, no line folding, and no anchors or aliases (a value used
+ * twice is written twice).
  */
 export function toKubeYaml(value: unknown): string {
   return yaml().stringify(value, {
@@ -28,6 +29,7 @@ export function toKubeYaml(value: unknown): string {
     defaultKeyType: 'PLAIN',
     doubleQuotedAsJSON: true,
     nullStr: 'null',
+    aliasDuplicateObjects: false,
   });
 }
 

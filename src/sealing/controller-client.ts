@@ -16,6 +16,27 @@ export interface ControllerRef {
 
 export class ControllerError extends CloakError {}
 
+/** The controller's 429 (`--rate-limit`): `retryAfterMs` is how long it asked to wait (Retry-After, else 1 s). */
+export class ControllerRateLimitedError extends ControllerError {
+  readonly retryAfterMs: number;
+
+  constructor(code: string, message: string, retryAfterMs: number) {
+    super(code, message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+function rateLimited(code: string, what: string, response: KubeResponse): ControllerRateLimitedError {
+  const header = response.headers?.['retry-after'];
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) * 1000 : 1000;
+  return new ControllerRateLimitedError(
+    code,
+    `${what}: the controller is rate-limiting requests (429)`,
+    retryAfterMs,
+  );
+}
+
 async function proxyPath(config: KubeConfig, controller: ControllerRef): Promise<string> {
   const namespacePath = `/api/v1/namespaces/${encodeURIComponent(controller.namespace)}`;
   const response = await kubeRequest(config, {
@@ -71,6 +92,7 @@ export async function verifyWithController(
 ): Promise<void> {
   const response = await post(config, controller, '/v1/verify', sealedSecretJson);
   if (response.status === 409) throw new ControllerError('ERR_VERIFY', 'unable to decrypt sealed secret');
+  if (response.status === 429) throw rateLimited('ERR_VERIFY', 'cannot validate sealed secret', response);
   if (response.status !== 200) {
     throw new ControllerError('ERR_VERIFY', `cannot validate sealed secret: ${responseMessage(response)}`);
   }
@@ -84,6 +106,7 @@ export async function rotateWithController(
 ): Promise<Record<string, unknown>> {
   const response = await post(config, controller, '/v1/rotate', sealedSecretJson);
   if (response.status === 409) throw new ControllerError('ERR_ROTATE', 'unable to rotate secret');
+  if (response.status === 429) throw rateLimited('ERR_ROTATE', 'cannot re-encrypt secret', response);
   if (response.status !== 200)
     throw new ControllerError('ERR_ROTATE', `cannot re-encrypt secret: ${responseMessage(response)}`);
   try {

@@ -42,6 +42,8 @@ export interface RenderOptions {
    * default so that secrets do not reach logs or status conditions; a CLI whose user owns the data turns it on.
    */
   readonly revealValuesInErrors?: boolean;
+  /** The time functions such as sprig's genCA see as "now" (default: the system clock). */
+  readonly now?: () => Date;
 }
 
 const CACHE_SIZE = 512;
@@ -125,6 +127,7 @@ export function renderToByteString(
     missingKey: options.missingKey,
     limits: options.limits,
     revealValuesInErrors: options.revealValuesInErrors,
+    now: options.now,
   });
 }
 

@@ -77,6 +77,8 @@ export interface ExecOptions {
   readonly missingKey?: MissingKey;
   readonly limits?: Partial<ExecLimits>;
   readonly revealValuesInErrors?: boolean;
+  /** The clock functions see (CallContext.now); default: the system clock. */
+  readonly now?: () => Date;
 }
 
 /** Go exports a struct field whose name starts with an upper-case letter. */
@@ -133,6 +135,7 @@ class Executor {
     this.#context = {
       charge: (steps: number) => this.#charge(steps),
       maxOutputBytes: this.#limits.maxOutputBytes,
+      now: options.now ?? (() => new Date()),
       revealValues: this.#revealValues,
       invoke: (fn: GoFunc, args: GoValue[]) => this.#invoke(fn, args),
     };

@@ -19,7 +19,8 @@
  *
  * Maps have string keys only: every producer the engine serves (JSON, YAML, External Secrets' and Sealed
  * Secrets' data, sprig's dicts) makes string-keyed maps. Complex numbers are not modelled (templates that
- * write imaginary constants get an error). Values are immutable once handed to the engine.
+ * write imaginary constants get an error). Values are immutable once handed to the engine, except that maps
+ * are references as in Go: sprig's set, unset and merge change them in place (GoMap.setEntry/deleteEntry).
  *
  * JSON data becomes what Go's encoding/json makes of it when decoding into interface{}: objects are
  * map[string]interface {}, arrays []interface {}, every number float64 (so 1000000 prints as 1e+06).
@@ -158,6 +159,22 @@ export class GoMap {
     return this.type.slice('map[string]'.length);
   }
 
+  /**
+   * Writes an entry in place. Go maps are references, and sprig's `set`, `unset` and `merge` change the map
+   * every holder sees (`{{ $_ := set $d "k" 1 }}` is how templates build dicts), so these two exist for
+   * template functions; nothing else mutates values. Writing to a nil map fails as Go's does (it panics).
+   */
+  setEntry(key: ByteString, value: GoValue): void {
+    if (this.isNil) throw new Error('assignment to entry in nil map');
+    (this.entries as Map<ByteString, GoValue>).set(key, value);
+    this.#sortedKeys = undefined;
+  }
+
+  /** Deletes an entry in place (Go's delete: a no-op for a missing key or a nil map). */
+  deleteEntry(key: ByteString): void {
+    if ((this.entries as Map<ByteString, GoValue>).delete(key)) this.#sortedKeys = undefined;
+  }
+
   /** Keys in Go's order for strings: by bytes, which for byte strings is code unit order. */
   sortedKeys(): readonly ByteString[] {
     this.#sortedKeys ??= [...this.entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -220,6 +237,11 @@ export interface CallContext {
   charge(steps: number): void;
   /** The output limit of the render, for functions that build big strings (repeat, etc.). */
   readonly maxOutputBytes: number;
+  /**
+   * The render's clock (RenderOptions.now; the system clock when the caller gave none): sprig's certificate
+   * functions date their certificates with it, so a caller that needs reproducible output passes a fixed time.
+   */
+  readonly now?: () => Date;
 }
 
 export type GoFuncImplementation = (args: GoValue[], context: CallContext) => GoValue;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -222,5 +222,41 @@ test('bad sealed input: one line per failing object, non-zero exit, no output fi
   assert.equal(
     missingKeyFile.stderr,
     `error: cannot read ${join(dir, 'missing.pem')}: no such file or directory\n`,
+  );
+});
+
+test('cloak unseal renders spec.template.data as the controller does (sprig, item name → plaintext)', async (t) => {
+  const dir = await tempDir(t);
+  const sealed = parse(
+    readFileSync(`${V}butterv__secret-sample-manifests/overlays-local-server-sealed-secret.yaml`, 'utf8'),
+  ) as { spec: { template?: { data?: Record<string, string | null> } } };
+  sealed.spec.template ??= {};
+  sealed.spec.template.data = {
+    dsn: 'mysql://{{ .MYSQL_USER }}:{{ .MYSQL_PASSWORD }}@{{ .MYSQL_HOST | upper }}/db',
+    'all.json': '{{ toJson . }}',
+    MYSQL_HOST: '{{ .MYSQL_HOST }}:3306',
+    digest: '{{ .MYSQL_USER | sha256sum }}',
+    MYSQL_PASSWORD: null,
+  };
+  const file = await writeTemp(dir, 'templated.json', JSON.stringify(sealed));
+  const key = `${V}butterv__secret-sample-manifests/sealed-secrets-key.yaml`;
+  const result = await runCloak(['unseal', '--key', key, '-f', file]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(decoded(JSON.parse(result.stdout) as SecretOutput), {
+    MYSQL_HOST: 'localhost:3306',
+    MYSQL_USER: 'root',
+    'all.json': '{"MYSQL_HOST":"localhost","MYSQL_PASSWORD":"password","MYSQL_USER":"root"}',
+    digest: createHash('sha256').update('root').digest('hex'),
+    dsn: 'mysql://root:password@LOCALHOST/db',
+  });
+
+  sealed.spec.template.data = { ok: '{{ .MYSQL_USER }}', bad: '{{ .MYSQL_USER | nosuchfunc }}' };
+  const broken = await writeTemp(dir, 'broken.json', JSON.stringify(sealed));
+  const failed = await runCloak(['unseal', '--key', key, '-f', broken]);
+  assert.equal(failed.code, 1);
+  assert.equal(failed.stdout, '');
+  assert.match(
+    failed.stderr,
+    /^error: .*spec\.template\.data: bad: template: bad:1: function "nosuchfunc" not defined\n$/,
   );
 });

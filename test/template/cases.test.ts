@@ -15,6 +15,7 @@ import {
   goStringMapFromRecord,
   goValueFromJson,
   goMap,
+  loadFunctionSet,
   NO_FUNCTIONS,
   renderToByteString,
   TemplateExecError,
@@ -26,6 +27,8 @@ import {
 } from '../../src/template/index.ts';
 import { goValueFromYaml } from '../../src/template/yaml-data.ts';
 import { TEST_FUNCTIONS } from './test-functions.ts';
+import { SPRIG_CRYPTO } from '../../src/template/functions/sprig-crypto/index.ts';
+import { helmFunctions } from '../../src/template/functions/sprig/yaml.ts';
 
 interface Expectation {
   output?: string;
@@ -99,7 +102,17 @@ function data(entry: Case): GoValue | undefined {
   return undefined;
 }
 
-const FUNCTION_SETS: Record<string, FunctionSet> = { none: NO_FUNCTIONS, test: TEST_FUNCTIONS };
+// sprig's date functions work in time.Local; the tables were recorded with Local = UTC.
+process.env.TZ = 'UTC';
+const SPRIG = await loadFunctionSet('sprig');
+
+const FUNCTION_SETS: Record<string, FunctionSet> = {
+  none: NO_FUNCTIONS,
+  test: TEST_FUNCTIONS,
+  'sprig-crypto': SPRIG_CRYPTO,
+  sprig: SPRIG,
+  'sprig-helm': SPRIG.extend('sprig-helm', helmFunctions),
+};
 
 function run(entry: Case): Expectation {
   const functions = FUNCTION_SETS[entry.funcs ?? 'none'];

@@ -411,8 +411,64 @@ func funcSet(name string) (template.FuncMap, error) {
 		delete(funcs, "expandenv")
 		delete(funcs, "getHostByName")
 		return funcs, nil
+	case "sprig-helm":
+		// sprig plus what External Secrets and Helm add around it with the same definitions: toYaml and
+		// fromYaml (sigs.k8s.io/yaml), and Helm's required (src/template/functions/sprig/yaml.ts).
+		funcs := sprig.TxtFuncMap()
+		delete(funcs, "env")
+		delete(funcs, "expandenv")
+		delete(funcs, "getHostByName")
+		for name, fn := range helmFuncs() {
+			funcs[name] = fn
+		}
+		return funcs, nil
+	case "sprig-crypto":
+		// sprig's crypto functions alone (src/template/functions/sprig-crypto), so that their cases do not
+		// depend on the rest of sprig.
+		all := sprig.TxtFuncMap()
+		funcs := template.FuncMap{}
+		for _, name := range sprigCryptoNames {
+			funcs[name] = all[name]
+		}
+		return funcs, nil
 	}
 	return nil, fmt.Errorf("unknown function set %q", name)
+}
+
+var sprigCryptoNames = []string{
+	"sha1sum", "sha256sum", "adler32sum", "bcrypt", "htpasswd", "derivePassword", "genPrivateKey",
+	"buildCustomCert", "genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert",
+	"genSignedCertWithKey", "encryptAES", "decryptAES", "randBytes",
+}
+
+// helmFuncs are toYaml and fromYaml as External Secrets (runtime/template/v2/yaml.go) and Helm
+// (pkg/engine/funcs.go) define them, and Helm's required; written here from their documented behaviour.
+func helmFuncs() template.FuncMap {
+	return template.FuncMap{
+		"toYaml": func(v any) string {
+			data, err := yaml.Marshal(v)
+			if err != nil {
+				return ""
+			}
+			return strings.TrimSuffix(string(data), "\n")
+		},
+		"fromYaml": func(text string) map[string]any {
+			m := map[string]any{}
+			if err := yaml.Unmarshal([]byte(text), &m); err != nil {
+				m["Error"] = err.Error()
+			}
+			return m
+		},
+		"required": func(warn string, value any) (any, error) {
+			if value == nil {
+				return value, errors.New(warn)
+			}
+			if text, ok := value.(string); ok && text == "" {
+				return value, errors.New(warn)
+			}
+			return value, nil
+		},
+	}
 }
 
 func testFuncs() template.FuncMap {

@@ -26,6 +26,7 @@ import {
   type Listen,
   type SealedSecretsOperatorOptions,
 } from '../../operator/sealed-secrets/operator.ts';
+import { sealedSecretsTemplateRenderer } from '../../sealing/secret-templates.ts';
 import type { OperatorFlags } from './operator.ts';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -57,14 +58,15 @@ export async function runOperator(flags: OperatorFlags): Promise<void> {
  * Runs the operator with checked settings on a connected client: `cloak operator`, and `cloak up` in-process
  * (which passes `stop`, handling the signals itself). Resolves the exit status.
  */
-export function runWithSettings(
+export async function runWithSettings(
   settings: OperatorSettings,
   client: ApiClient,
   logger: Logger,
   embedded: { stop?: AbortSignal; started?: (urls: { http: string; metrics: string }) => void } = {},
 ): Promise<number> {
+  const renderTemplates = await sealedSecretsTemplateRenderer();
   return runSealedSecretsOperator(
-    { ...settings.operator, client, logger, stop: embedded.stop },
+    { ...settings.operator, client, logger, stop: embedded.stop, renderTemplates },
     embedded.started,
   );
 }
