@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { benchApiServer } from './apiserver.ts';
 import { benchEncryption } from './encryption.ts';
 import { benchEncryptionE2e } from './encryption-e2e.ts';
+import { benchOperator } from './operator.ts';
 import { formatTable, passes, progress, type Figure } from './report.ts';
 import { benchSealCli } from './seal-cli.ts';
 import { benchSops } from './sops.ts';
@@ -21,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<Figure[]>> = {
   'dev-cluster': benchApiServer,
   encryption: benchEncryption,
   'encryption-e2e': benchEncryptionE2e,
+  operator: benchOperator,
   template: benchTemplate,
 };
 

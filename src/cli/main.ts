@@ -11,7 +11,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const debug = argv.includes('--debug') || process.env['CLOAK_DEBUG'] === '1';
   const program = buildProgram();
   if (argv.length === 0) {
-    // `npm start` with no command: show what Cloak can do (until `cloak up` becomes the default job).
+    // No command: show what Cloak can do (`npm start` runs `cloak up`).
     process.stdout.write(program.helpInformation());
     return 0;
   }

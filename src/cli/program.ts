@@ -12,6 +12,7 @@ import { registerSealCommand } from './commands/seal.ts';
 import { registerSopsCommand } from './commands/sops.ts';
 import { registerTemplateCommand } from './commands/template.ts';
 import { registerUnsealCommand } from './commands/unseal.ts';
+import { registerUpCommand } from './commands/up.ts';
 
 export const VERSION: string = packageJson.version;
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     // Program options only before the command, so that `cloak seal --version` is kubeseal's --version.
     .enablePositionalOptions();
+  registerUpCommand(program);
   registerSealCommand(program);
   registerUnsealCommand(program);
   registerResealCommand(program);

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { RequestOptions } from 'node:https';
+import type { Agent as HttpsAgent, RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
@@ -202,7 +202,9 @@ export async function kubeStream(config: KubeConfig, request: KubeRequest): Prom
   if (request.timeoutMs) options.timeout = request.timeoutMs;
   if (request.signal) options.signal = request.signal;
   // Loaded here, not at the top: importing node:http also loads undici, 15 ms of every cloak start-up.
-  const { request: send } = url.protocol === 'http:' ? await import('node:http') : await import('node:https');
+  const https = await import('node:https');
+  const { request: send } = url.protocol === 'http:' ? await import('node:http') : https;
+  options.agent = keepAliveAgent(options.agent, https.Agent);
   return new Promise((resolve, reject) => {
     const outgoing = send(url, options, (response: IncomingMessage) =>
       resolve({
@@ -225,6 +227,25 @@ export async function kubeStream(config: KubeConfig, request: KubeRequest): Prom
     );
     outgoing.end(request.body);
   });
+}
+
+const keepAliveAgents = new WeakMap<object, HttpsAgent>();
+
+/**
+ * client-node hands every request the Agent it cached for the cluster, made without keep-alive: every request
+ * would open a connection and pay a TLS handshake (about 10 ms, on both ends). The same Agent with keep-alive
+ * instead; proxy agents are left alone. Idle sockets close when the server's Keep-Alive timeout says so.
+ */
+function keepAliveAgent(agent: RequestOptions['agent'], Agent: typeof HttpsAgent): RequestOptions['agent'] {
+  if (!(agent instanceof Agent) || (agent as { keepAlive?: boolean }).keepAlive) return agent;
+  let kept = keepAliveAgents.get(agent);
+  if (!kept) {
+    // The Agent's timeout is the first request's; each request sets its own.
+    const { timeout: _timeout, ...settings } = agent.options;
+    kept = new Agent({ ...settings, keepAlive: true });
+    keepAliveAgents.set(agent, kept);
+  }
+  return kept;
 }
 
 /** The message of a Kubernetes `Status` body, or the HTTP status when the body is something else. */

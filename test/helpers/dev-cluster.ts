@@ -88,22 +88,27 @@ export async function startDevCluster(t: TestContext, options: DevClusterOptions
     });
   });
   const startMs = performance.now() - started;
-  const env = { PATH: process.env['PATH'], HOME: home, KUBECONFIG: kubeconfig };
   return {
     url,
     dataDir,
     kubeconfig,
     child,
     startMs,
-    kubectl: async (kubectlArgs, input) => {
-      const result = await runTool('kubectl', ['--cache-dir', join(home, 'kube-cache'), ...kubectlArgs], {
-        env,
-        ...(input === undefined ? {} : { input }),
-      });
-      return { ...result, stdout: result.stdout.toString('utf8') };
-    },
+    kubectl: kubectlFor(kubeconfig, home),
     stop,
     output: () => log,
+  };
+}
+
+/** The real kubectl bound to `kubeconfig` (also as $KUBECONFIG), its discovery cache under `home`. */
+export function kubectlFor(kubeconfig: string, home: string): DevCluster['kubectl'] {
+  const env = { PATH: process.env['PATH'], HOME: home, KUBECONFIG: kubeconfig };
+  return async (kubectlArgs, input) => {
+    const result = await runTool('kubectl', ['--cache-dir', join(home, 'kube-cache'), ...kubectlArgs], {
+      env,
+      ...(input === undefined ? {} : { input }),
+    });
+    return { ...result, stdout: result.stdout.toString('utf8') };
   };
 }
 

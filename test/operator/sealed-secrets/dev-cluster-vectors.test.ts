@@ -8,109 +8,25 @@
  * and a malformed key Secret is logged and skipped.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Secret } from '../../../src/kube/objects.ts';
-import { expandLists, parseManifests } from '../../../src/manifests/decode.ts';
-import { toGoJson, toKubeYaml } from '../../../src/manifests/encode.ts';
+import { parseManifests } from '../../../src/manifests/decode.ts';
+import { toGoJson } from '../../../src/manifests/encode.ts';
 import { parseSealingCertificate } from '../../../src/sealing/keys.ts';
 import { sealRawValue, sealSecret } from '../../../src/sealing/sealed-secret.ts';
 import { startDevCluster, kubectlOk, type DevCluster } from '../../helpers/dev-cluster.ts';
 import { eventually, installCrd, startOperator } from '../../helpers/operator.ts';
 import { SEALED_SECRETS_VECTORS } from '../../helpers/paths.ts';
-
-const vector = (path: string): string => readFileSync(`${SEALED_SECRETS_VECTORS}${path}`, 'utf8');
-
-const KEY_FILES = [
-  'butterv__secret-sample-manifests/sealed-secrets-key.yaml',
-  'amilstead__gitops-helm-workshop/sealed-secrets-key.yaml',
-  'madpearl__helm-operator-get-started/sealed-secrets-key.yaml',
-  'redhatcluster77__k8s-nginxapp-sot/sealed-secrets-key.yaml',
-];
-
-const EXPECTED: { file: string; namespace: string; name: string; values: Record<string, string> }[] = [
-  {
-    file: 'butterv__secret-sample-manifests/overlays-local-server-sealed-secret.yaml',
-    namespace: 'default',
-    name: 'sample-secret',
-    values: { MYSQL_HOST: 'localhost', MYSQL_PASSWORD: 'password', MYSQL_USER: 'root' },
-  },
-  {
-    file: 'amilstead__gitops-helm-workshop/basic-auth.yaml',
-    namespace: 'prod',
-    name: 'basic-auth',
-    values: { user: 'admin', password: 'admin' },
-  },
-  {
-    file: 'madpearl__helm-operator-get-started/releases-dev-basic-auth.yaml',
-    namespace: 'dev',
-    name: 'basic-auth',
-    values: { user: 'admin', password: 'admin' },
-  },
-  {
-    file: 'redhatcluster77__k8s-nginxapp-sot/sealedSecret.yaml',
-    namespace: 'fluxcdtutorial',
-    name: 'my-secret',
-    values: { password: 'username', username: 'password' },
-  },
-  {
-    file: 'AndiDog__argo-cd-comparisonerror-control-repo/some-sealed-secret@7d42063.yaml',
-    namespace: 'default',
-    name: 'doesntmatter',
-    values: { a: 'b' },
-  },
-];
-
-interface SealedSecretObject {
-  metadata: { uid: string; generation: number };
-  status?: {
-    observedGeneration?: number;
-    conditions?: { type: string; status: string; message?: string; lastTransitionTime?: string }[];
-  };
-}
-
-/** The key Secrets as a Bitnami controller left them, moved into kube-system with server-side fields dropped. */
-function vectorKeySecrets(): string {
-  const secrets: Record<string, unknown>[] = [];
-  for (const file of KEY_FILES) {
-    for (const object of expandLists(parseManifests(vector(file), file), file)) {
-      const metadata = { ...(object['metadata'] as Record<string, unknown>) };
-      for (const field of ['uid', 'resourceVersion', 'selfLink', 'creationTimestamp', 'managedFields'])
-        delete metadata[field];
-      secrets.push({ ...object, metadata: { ...metadata, namespace: 'kube-system' } });
-    }
-  }
-  return secrets.map((secret) => `---\n${toKubeYaml(secret)}`).join('');
-}
-
-async function getJson<T>(cluster: DevCluster, args: readonly string[]): Promise<T | undefined> {
-  const result = await cluster.kubectl(['get', ...args, '-o', 'json']);
-  return result.code === 0 ? (JSON.parse(result.stdout) as T) : undefined;
-}
-
-function decoded(secret: Secret | undefined): Record<string, string> | undefined {
-  if (!secret) return undefined;
-  return Object.fromEntries(
-    Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()]),
-  );
-}
-
-async function syncedCondition(cluster: DevCluster, namespace: string, name: string) {
-  const sealed = await getJson<SealedSecretObject>(cluster, ['sealedsecret', '-n', namespace, name]);
-  return sealed?.status?.conditions?.find((condition) => condition.type === 'Synced');
-}
-
-async function waitForCondition(
-  cluster: DevCluster,
-  namespace: string,
-  name: string,
-  status: 'True' | 'False',
-): Promise<{ message?: string }> {
-  return eventually(`${namespace}/${name} Synced=${status}`, async () => {
-    const condition = await syncedCondition(cluster, namespace, name);
-    return condition?.status === status ? condition : undefined;
-  });
-}
+import {
+  decoded,
+  EXPECTED,
+  getJson,
+  installVectorKeys,
+  vector,
+  VECTOR_KEY_COUNT,
+  waitForCondition,
+  type SealedSecretObject,
+} from '../../helpers/sealed-secrets-vectors.ts';
 
 async function events(cluster: DevCluster, namespace: string, name: string): Promise<string[]> {
   const list = await getJson<{ items: { reason: string; message: string; type: string }[] }>(cluster, [
@@ -126,24 +42,15 @@ async function events(cluster: DevCluster, namespace: string, name: string): Pro
 test('the SealedSecret controller on real vectors, and the life of a SealedSecret', async (t) => {
   const cluster = await startDevCluster(t);
   await installCrd(cluster);
-  for (const namespace of ['prod', 'dev', 'fluxcdtutorial'])
-    await kubectlOk(cluster, ['create', 'namespace', namespace]);
-  await kubectlOk(cluster, ['create', '-f', '-'], vectorKeySecrets());
-  const andidog = 'AndiDog__argo-cd-comparisonerror-control-repo/sealed-secrets-master';
-  await kubectlOk(cluster, [
-    ...['create', 'secret', 'tls', 'sealed-secrets-keyandid', '-n', 'kube-system'],
-    `--cert=${SEALED_SECRETS_VECTORS}${andidog}.crt`,
-    `--key=${SEALED_SECRETS_VECTORS}${andidog}.key`,
-  ]);
-  await kubectlOk(cluster, [
-    ...['label', 'secret', 'sealed-secrets-keyandid', '-n', 'kube-system'],
-    'sealedsecrets.bitnami.com/sealed-secrets-key=active',
-  ]);
+  await installVectorKeys(cluster);
   // A key Secret that is not a key: logged and skipped, not a crash.
   await kubectlOk(cluster, ['apply', '-f', '-'], toGoJson(brokenKeySecret()));
 
   const operator = await startOperator(t, cluster, ['--key-renew-period', '0']);
-  await eventually('the keys to load', async () => (await operator.metric('cloak_sealing_keys')) === 5);
+  await eventually(
+    'the keys to load',
+    async () => (await operator.metric('cloak_sealing_keys')) === VECTOR_KEY_COUNT,
+  );
   assert.equal(await operator.metric('cloak_sealing_keys_malformed'), 1);
   const skipped = operator.lines.find((line) => line.msg === 'cannot read a sealing key Secret; skipping it');
   assert.equal(skipped?.['secret'], 'sealed-secrets-keybroken');
