@@ -285,17 +285,22 @@ export async function applyAndWait(api: Target, workload: Workload): Promise<num
     }
   });
   response.on('error', () => undefined);
+  const stopTimer = new AbortController();
   try {
     const started = performance.now();
     await rate(workload.sealed.length, (index) =>
       api.call('POST', base, JSON.stringify(workload.sealed[index]), 'application/json').then(expect(201)),
     );
-    const timeout = sleep(SYNC_TIMEOUT_MS).then(() => {
-      throw new Error(`only ${synced.size} of ${workload.sealed.length} SealedSecrets Synced in time`);
-    });
+    const timeout = sleep(SYNC_TIMEOUT_MS, undefined, { signal: stopTimer.signal }).then(
+      () => {
+        throw new Error(`only ${synced.size} of ${workload.sealed.length} SealedSecrets Synced in time`);
+      },
+      () => undefined,
+    );
     await Promise.race([allSynced, timeout]);
     return performance.now() - started;
   } finally {
+    stopTimer.abort();
     response.destroy();
   }
 }
