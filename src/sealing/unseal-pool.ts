@@ -25,6 +25,15 @@ export interface WorkerReply {
 }
 
 const WORKER_URL = new URL('./unseal-worker.ts', import.meta.url);
+
+/**
+ * The bytes in an ArrayBuffer of their own, for transfer to or from a worker. Small Buffers (decoded base64,
+ * Buffer.concat) are views into a shared pool slab of 64 KB, and a message carries a view's whole ArrayBuffer:
+ * without the copy every value sent costs 64 KB, twice, and the workers' heaps grow by hundreds of MB.
+ */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
 /** About 80 ms of RSA-4096 work: long enough that messaging is noise, short enough to balance the cores. */
 const MAX_BATCH = 16;
 
@@ -94,8 +103,16 @@ export class UnsealPool implements ValueOpener, AsyncDisposable {
     const id = this.#nextBatch++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      const batch: WorkerBatch = { id, requests };
-      worker.postMessage(batch);
+      const own = requests.map((request) => ({
+        ...request,
+        data: ownBytes(request.data),
+        label: ownBytes(request.label),
+      }));
+      const batch: WorkerBatch = { id, requests: own };
+      worker.postMessage(
+        batch,
+        own.flatMap((request) => [request.data.buffer, request.label.buffer] as ArrayBuffer[]),
+      );
     });
   }
 

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Keyring } from './keyring.ts';
 import { openInThread } from './unseal.ts';
-import type { WorkerBatch, WorkerKey, WorkerReply } from './unseal-pool.ts';
+import { ownBytes, type WorkerBatch, type WorkerKey, type WorkerReply } from './unseal-pool.ts';
 
 const { keys } = workerData as { keys: WorkerKey[] };
 const keyring = new Keyring(
@@ -15,9 +15,13 @@ const keyring = new Keyring(
 );
 
 parentPort?.on('message', (batch: WorkerBatch) => {
-  const reply: WorkerReply = {
-    id: batch.id,
-    results: batch.requests.map((request) => openInThread(keyring, request)),
-  };
-  parentPort?.postMessage(reply);
+  const results = batch.requests.map((request) => {
+    const result = openInThread(keyring, request);
+    return result.ok ? { ...result, plaintext: ownBytes(result.plaintext) } : result;
+  });
+  const reply: WorkerReply = { id: batch.id, results };
+  parentPort?.postMessage(
+    reply,
+    results.flatMap((result) => (result.ok ? [result.plaintext.buffer as ArrayBuffer] : [])),
+  );
 });

@@ -29,7 +29,7 @@ test('--help lists the commands; each command has its own help', async () => {
   assert.match(keysHelp.stdout, /--bits <bits>/);
 });
 
-test('no command prints the help and succeeds (what npm start runs)', async () => {
+test('no command prints the help and succeeds', async () => {
   const result = await runCloak([]);
   assert.equal(result.code, 0);
   assert.match(result.stdout, /^Usage: cloak \[options\] \[command\]/);

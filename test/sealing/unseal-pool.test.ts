@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Keyring } from '../../src/sealing/keyring.ts';
 import { parsePrivateKeyFile, parseSealingCertificate } from '../../src/sealing/keys.ts';
-import { prepareSecret, sealSecret, SEALING_KEY_ANNOTATION } from '../../src/sealing/sealed-secret.ts';
-import { UnsealPool } from '../../src/sealing/unseal-pool.ts';
-import { inThreadOpener, unsealAll, type UnsealInput } from '../../src/sealing/unseal.ts';
+import {
+  planUnseal,
+  prepareSecret,
+  sealSecret,
+  SEALING_KEY_ANNOTATION,
+} from '../../src/sealing/sealed-secret.ts';
+import { ownBytes, UnsealPool } from '../../src/sealing/unseal-pool.ts';
+import { inThreadOpener, unsealAll, type OpenResult, type UnsealInput } from '../../src/sealing/unseal.ts';
 import { sealingKey } from '../helpers/keys.ts';
 
 async function sealedBatch(count: number, itemsEach: number): Promise<UnsealInput[]> {
@@ -66,4 +71,36 @@ test('a closed pool refuses work', async () => {
   const pool = new UnsealPool([], 1);
   await pool.close();
   await assert.rejects(pool.open([]), /unseal pool is closed/);
+});
+
+test('values travel to the workers and back as their own bytes: no pool slabs, nothing of the caller’s detached', async () => {
+  const inputs = await sealedBatch(2, 2);
+  const keys = await keyring();
+  // Views into one shared ArrayBuffer, as small Buffers are (Buffer's pool slabs).
+  const slab = new Uint8Array(64 * 1024);
+  let offset = 0;
+  const view = (bytes: Uint8Array): Uint8Array => {
+    slab.set(bytes, offset);
+    offset += bytes.byteLength;
+    return slab.subarray(offset - bytes.byteLength, offset);
+  };
+  const requests = inputs.flatMap(({ sealed, where }) => {
+    const plan = planUnseal(sealed, where);
+    return plan.values.map((value) => ({ data: view(value.data), label: view(plan.label), hint: plan.hint }));
+  });
+  const before = Buffer.from(slab);
+  await using pool = new UnsealPool(keys.keys, 2);
+  const pooled = await pool.open(requests);
+  const plain = (results: readonly OpenResult[]) =>
+    results.map((result) => (result.ok ? Buffer.from(result.plaintext).toString() : result.reason));
+  assert.deepEqual(plain(pooled), plain(await inThreadOpener(keys).open(requests)));
+  assert.equal(slab.byteLength, 64 * 1024, 'the caller’s buffer is not transferred away');
+  assert.deepEqual(Buffer.from(slab), before);
+  for (const result of pooled) {
+    assert.ok(result.ok);
+    assert.equal(result.plaintext.buffer.byteLength, result.plaintext.byteLength, 'no slab comes back');
+  }
+  const small = Buffer.from('aGVsbG8=', 'base64');
+  assert.ok(small.buffer.byteLength > small.byteLength, 'small Buffers are views into a slab');
+  assert.equal(ownBytes(small).buffer.byteLength, small.byteLength);
 });

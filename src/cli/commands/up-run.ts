@@ -59,8 +59,7 @@ const LOCAL_QPS = '1000';
 const LOCAL_BURST = '2000';
 /**
  * SealedSecrets reconciled at once. A reconcile mostly waits for the API server, and only its unsealing needs the
- * pool's threads: `cloak operator`'s 4 leave the pool idle most of the time (1,000 SealedSecrets sync about twice
- * as fast with 32).
+ * pool's threads: with `cloak operator`'s 4 the pool waits more (1,000 SealedSecrets sync 10–25% faster with 32).
  */
 const UP_WORKERS = '32';
 
