@@ -3,11 +3,8 @@
  * 429 with Retry-After, 503 with and without it, and the client-side rate limit (on a fake clock).
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import {
   ApiClient,
   KubeApiError,
@@ -17,32 +14,7 @@ import {
 import { CONFIG_MAPS } from '../../../src/operator/runtime/resource.ts';
 import { FakeClock, flush } from '../../helpers/fake-clock.ts';
 import { tempDir } from '../../helpers/keys.ts';
-
-type Handler = (request: IncomingMessage, response: ServerResponse) => void;
-
-async function serve(t: TestContext, handler: Handler): Promise<string> {
-  const server = createServer(handler);
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const dir = await tempDir(t);
-  const path = join(dir, 'kubeconfig');
-  const { port } = server.address() as AddressInfo;
-  await writeFile(
-    path,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: test-token}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-`,
-  );
-  return path;
-}
+import { serveKubeStub } from '../../helpers/kube-stub.ts';
 
 /** Waits (in real time, briefly) for a request to reach the server. */
 async function until(condition: () => boolean): Promise<void> {
@@ -73,7 +45,7 @@ test('Retry-After decisions: 429 always (1 s without a header), 5xx only with on
 test('429 is retried after the Retry-After the server sent, then succeeds', async (t) => {
   const clock = new FakeClock();
   const seen: { at: number; auth: string | undefined }[] = [];
-  const kubeconfig = await serve(t, (request, response) => {
+  const kubeconfig = await serveKubeStub(t, (request, response) => {
     seen.push({ at: clock.now(), auth: request.headers.authorization });
     if (seen.length <= 2) {
       response
@@ -105,7 +77,7 @@ test('429 is retried after the Retry-After the server sent, then succeeds', asyn
 
 test('errors carry status and reason; 503 without Retry-After is not retried; retries are bounded', async (t) => {
   let hits = 0;
-  const kubeconfig = await serve(t, (_request, response) => {
+  const kubeconfig = await serveKubeStub(t, (_request, response) => {
     hits++;
     response.writeHead(503, { 'Content-Type': 'application/json' }).end(status(503, 'ServiceUnavailable'));
   });
@@ -120,7 +92,7 @@ test('errors carry status and reason; 503 without Retry-After is not retried; re
   assert.equal(hits, 1);
 
   let limited = 0;
-  const always429 = await serve(t, (_request, response) => {
+  const always429 = await serveKubeStub(t, (_request, response) => {
     limited++;
     response.writeHead(429, { 'Retry-After': '0' }).end(status(429, 'TooManyRequests'));
   });
@@ -132,7 +104,7 @@ test('errors carry status and reason; 503 without Retry-After is not retried; re
 test('the client-side limit lets a burst through, then paces requests at qps', async (t) => {
   const clock = new FakeClock();
   let hits = 0;
-  const kubeconfig = await serve(t, (_request, response) => {
+  const kubeconfig = await serveKubeStub(t, (_request, response) => {
     hits++;
     response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"metadata":{}}');
   });

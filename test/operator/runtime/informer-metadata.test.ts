@@ -5,16 +5,13 @@
  * cache holds the same reduced objects, and only the second needs the informer's own reduction.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../../../src/operator/runtime/api-client.ts';
 import { Informer } from '../../../src/operator/runtime/informer.ts';
 import { SECRETS, type KubeObject } from '../../../src/operator/runtime/resource.ts';
-import { tempDir } from '../../helpers/keys.ts';
+import { serveKubeStub } from '../../helpers/kube-stub.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const VALUE = 'informer-plaintext-value';
@@ -73,26 +70,7 @@ async function fakeServer(t: TestContext, honoursMetadata: boolean) {
       );
     }
   };
-  const server = createServer(handler);
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const dir = await tempDir(t);
-  const kubeconfig = join(dir, 'kubeconfig');
-  const { port } = server.address() as AddressInfo;
-  await writeFile(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: test-token}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-`,
-  );
+  const kubeconfig = await serveKubeStub(t, handler);
   return { kubeconfig, accepts };
 }
 
