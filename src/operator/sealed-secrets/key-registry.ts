@@ -150,6 +150,33 @@ export function renewalDue(newest: Date | undefined, now: Date, policy: RenewalP
   return { generate: undefined, nextCheckMs: Math.min(dueInMs, LONGEST_WAIT_MS) };
 }
 
+/**
+ * renewalDue with the cutoff honoured once per process, as upstream checks it once at start. Without this a
+ * cutoff later than now would replace every key made before it (each new key's NotBefore still predates it),
+ * one after another until the clock passes the cutoff.
+ */
+export class RenewalSchedule {
+  readonly #policy: RenewalPolicy;
+  #cutoffPending: boolean;
+
+  constructor(policy: RenewalPolicy) {
+    this.#policy = policy;
+    this.#cutoffPending = policy.cutoff !== undefined;
+  }
+
+  decide(newest: Date | undefined, now: Date): RenewalDecision {
+    const policy = this.#cutoffPending ? this.#policy : { periodMs: this.#policy.periodMs };
+    const decision = renewalDue(newest, now, policy);
+    if (decision.generate !== 'cutoff') this.#cutoffPending = false;
+    return decision;
+  }
+
+  /** A key was written: the cutoff, if it was pending, is met. */
+  generated(): void {
+    this.#cutoffPending = false;
+  }
+}
+
 /** `k=v,k=v` (--privatekey-labels, --privatekey-annotations). */
 export function parseKeyValueList(value: string, flag: string): Record<string, string> {
   const out: Record<string, string> = {};

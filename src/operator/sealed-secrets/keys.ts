@@ -21,6 +21,7 @@ import { SECRETS, type KubeObject } from '../runtime/resource.ts';
 import {
   readKeySecrets,
   renewalDue,
+  RenewalSchedule,
   SEALING_KEY_LABEL,
   sealingKeyOf,
   sortNewestFirst,
@@ -285,20 +286,22 @@ const RENEW_KEY = 'renew';
 
 /**
  * Key renewal, on the leader only: a controller with one item. It looks once the key Secrets are listed and
- * again whenever they change: a key is generated when there is none, when the newest predates the cutoff, or
+ * again whenever they change: a key is generated when there is none, when the newest predates the cutoff (once), or
  * when it is a renewal period old; otherwise it looks again when the next one is due.
  */
 export function keyRenewalController(options: KeyRenewalOptions): Controller {
   const now = options.now ?? (() => new Date());
+  const schedule = new RenewalSchedule(options.policy);
   const controller = new Controller({
     name: 'sealing-key-renewal',
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     reconcile: async (_key, signal) => {
       const newest = options.keys.sealingKey() ?? options.keys.keys[0];
-      const decision = renewalDue(newest?.orderingTime, now(), options.policy);
+      const decision = schedule.decide(newest?.orderingTime, now());
       if (decision.generate && !signal.aborted) {
         await options.keys.generate(decision.generate);
+        schedule.generated();
         const next = renewalDue(now(), now(), options.policy).nextCheckMs;
         return next === undefined ? undefined : { requeueAfterMs: next };
       }

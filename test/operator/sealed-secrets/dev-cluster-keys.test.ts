@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Secret } from '../../../src/kube/objects.ts';
 import { expandLists, parseManifests } from '../../../src/manifests/decode.ts';
 import { toGoJson, toKubeYaml } from '../../../src/manifests/encode.ts';
@@ -221,9 +222,10 @@ test('keys, the HTTP API, and a restart that decrypts nothing', async (t) => {
     .length;
   assert.equal(await first.stop(), 0);
 
-  // A restart decrypts nothing, writes nothing, and makes the key the cutoff time asks for.
+  // A restart decrypts nothing, writes nothing, and makes the one key the cutoff time asks for (a cutoff
+  // an hour ahead: every key made before it is older, the new one too, and still only one is made).
   const second = await startOperator(t, cluster, [
-    ...['--key-size', '2048', '--key-cutoff-time', rfc1123z(new Date(Date.now() + 1000))],
+    ...['--key-size', '2048', '--key-cutoff-time', rfc1123z(new Date(Date.now() + 3600_000))],
   ]);
   await eventually(
     'every SealedSecret looked at',
@@ -231,8 +233,12 @@ test('keys, the HTTP API, and a restart that decrypts nothing', async (t) => {
   );
   await eventually(
     'the cutoff key',
-    async () => (await second.metric('cloak_sealing_key_generations_total{trigger="cutoff"}')) === 1,
+    async () => (await second.metric('cloak_sealing_key_generations_total{trigger="cutoff"}')) >= 1,
   );
+  await eventually('the cutoff key read back', async () => (await second.metric('cloak_sealing_keys')) === 4);
+  await sleep(500);
+  assert.equal(await second.metric('cloak_sealing_key_generations_total'), 1);
+  assert.equal(await second.metric('cloak_sealing_keys'), 4);
   assert.equal(await second.metric('cloak_sealed_secrets_rsa_decryptions_total'), 0);
   assert.equal(await second.metric('cloak_sealed_secrets_secret_writes_total'), 0);
   assert.equal(await second.metric('sealed_secrets_controller_unseal_errors_total'), 0);

@@ -8,6 +8,7 @@ import {
   parseKeyValueList,
   readKeySecrets,
   renewalDue,
+  RenewalSchedule,
   sealingKeyOf,
   sortNewestFirst,
 } from '../../../src/operator/sealed-secrets/key-registry.ts';
@@ -151,6 +152,24 @@ test('renewal: a key at first start, past the cutoff, and every period after the
     }),
     { generate: undefined, nextCheckMs: undefined },
   );
+});
+
+test('renewal: the cutoff is honoured once, even when it lies ahead of every new key', () => {
+  const cutoff = new Date('2026-06-30T00:00:10Z');
+  const schedule = new RenewalSchedule({ periodMs: 0, cutoff });
+  const start = new Date('2026-06-30T00:00:00Z');
+  assert.equal(schedule.decide(new Date('2026-06-29T00:00:00Z'), start).generate, 'cutoff');
+  // The attempt failed (nothing written): still due.
+  assert.equal(schedule.decide(new Date('2026-06-29T00:00:00Z'), start).generate, 'cutoff');
+  schedule.generated();
+  // The new key's NotBefore (00:00:01) still predates the cutoff; no second key.
+  assert.equal(schedule.decide(new Date('2026-06-30T00:00:01Z'), start).generate, undefined);
+
+  const met = new RenewalSchedule({ periodMs: 0, cutoff });
+  assert.equal(met.decide(new Date('2026-06-30T00:00:11Z'), start).generate, undefined);
+  // A key Secret with an old NotBefore added later is never the cue for a cutoff key.
+  assert.equal(met.decide(new Date('2026-06-01T00:00:00Z'), start).generate, undefined);
+  assert.equal(new RenewalSchedule({ periodMs: 0 }).decide(undefined, start).generate, 'initial');
 });
 
 test('flag values: --key-cutoff-time as `date -R` prints it, --privatekey-labels as k=v lists', () => {
