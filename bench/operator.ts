@@ -55,12 +55,26 @@ interface Workload {
 }
 
 export async function benchOperator(): Promise<Figure[]> {
+  return [...(await benchOperatorThroughput()), ...(await benchOperatorMemory())];
+}
+
+/** (a) alone: `npm run bench -- operator-throughput`. */
+export function benchOperatorThroughput(): Promise<Figure[]> {
+  return inTempDir((dir, children) => benchThroughput(join(dir, 'up'), children));
+}
+
+/** (b) alone: `npm run bench -- operator-memory`. */
+export function benchOperatorMemory(): Promise<Figure[]> {
+  return inTempDir((dir, children) => benchMemory(join(dir, 'memory'), children));
+}
+
+async function inTempDir(
+  body: (dir: string, children: ChildProcess[]) => Promise<Figure[]>,
+): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'cloak-bench-operator-'));
   const children: ChildProcess[] = [];
   try {
-    const throughput = await benchThroughput(join(dir, 'up'), children);
-    const memory = await benchMemory(join(dir, 'memory'), children);
-    return [...throughput, ...memory];
+    return await body(dir, children);
   } finally {
     for (const child of children) child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
