@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Keyring } from '../../src/sealing/keyring.ts';
 import { parsePrivateKeyFile, parseSealingCertificate } from '../../src/sealing/keys.ts';
 import {
@@ -103,4 +104,39 @@ test('values travel to the workers and back as their own bytes: no pool slabs, n
   const small = Buffer.from('aGVsbG8=', 'base64');
   assert.ok(small.buffer.byteLength > small.byteLength, 'small Buffers are views into a slab');
   assert.equal(ownBytes(small).buffer.byteLength, small.byteLength);
+});
+
+test('concurrent callers share batches: 40 SealedSecrets at once go out in a few messages, each caller gets its own results', async () => {
+  const inputs = await sealedBatch(40, 4);
+  const keys = await keyring();
+  await using pool = new UnsealPool(keys.keys, 2);
+  const outcomes = await Promise.all(inputs.map((input) => unsealAll([input], pool)));
+  for (const [index, [outcome]] of outcomes.entries()) {
+    assert.ok(outcome && 'secret' in outcome, outcome?.where);
+    assert.equal(outcome.where, `ns/s${index}`);
+    assert.equal(Buffer.from(outcome.secret.data?.['k2'] ?? '', 'base64').toString(), `v${index}-2`);
+  }
+  // 160 values; one message per value (or per caller) would be 160 (or 40).
+  assert.ok(pool.batches <= 20, `${pool.batches} messages`);
+});
+
+test('workers start on first use and stop when idle, then start again', async () => {
+  const inputs = await sealedBatch(2, 2);
+  const keys = await keyring();
+  await using pool = new UnsealPool(keys.keys, { size: 2, idleTimeoutMs: 100 });
+  assert.equal(pool.running, 0);
+  assert.ok('secret' in (await unsealAll(inputs, pool))[0]!);
+  assert.equal(pool.running, 2);
+  for (let waited = 0; pool.running > 0 && waited < 5000; waited += 50) await sleep(50);
+  assert.equal(pool.running, 0);
+  assert.ok('secret' in (await unsealAll(inputs, pool))[1]!);
+  assert.equal(pool.workerStarts, 4);
+});
+
+test('closing the pool fails the work still queued or in flight', async () => {
+  const inputs = await sealedBatch(20, 4);
+  const pool = new UnsealPool((await keyring()).keys, 1);
+  const rejected = assert.rejects(unsealAll(inputs, pool), /unseal pool is closed/);
+  await pool.close();
+  await rejected;
 });
