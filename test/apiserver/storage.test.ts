@@ -534,10 +534,13 @@ test('SQLite storage', async (t) => {
         '-e',
         `const { openSqliteStorage } = await import(process.argv[1]);
          const storage = await openSqliteStorage({ path: process.argv[2] });
-         for (let i = 0; ; i++) {
-           const value = new TextEncoder().encode('value-' + i);
-           const written = await storage.create('/registry/burst/' + i, value);
-           process.stdout.write(i + ' ' + written.modRevision + '\\n');
+         // Eight writes at a time, so that they share commits (group commit).
+         for (let i = 0; ; i += 8) {
+           await Promise.all(Array.from({ length: 8 }, async (_, j) => {
+             const value = new TextEncoder().encode('value-' + (i + j));
+             const written = await storage.create('/registry/burst/' + (i + j), value);
+             process.stdout.write((i + j) + ' ' + written.modRevision + '\\n');
+           }));
          }`,
         SQLITE_MODULE,
         path,
@@ -576,6 +579,52 @@ test('SQLite storage', async (t) => {
       await storage.close();
     }
   });
+
+  await t.test(
+    'group commit: the writes of one turn share a commit; nothing is seen before it',
+    async (t) => {
+      const storage = await opened(t, () => openSqliteStorage({ path: join(dir, 'group.db') }));
+      const commits = (): number => (storage as unknown as { commits: number }).commits;
+      const recorder = new Recorder();
+      storage.watch('/registry/group/', 0, recorder.onEvent, recorder.onError);
+      await tick();
+      await tick();
+      const before = commits();
+      let acknowledged = 0;
+      const writes = Array.from({ length: 50 }, (_, i) =>
+        storage.create(`/registry/group/${i}`, text(String(i))).then((value) => {
+          acknowledged++;
+          return value;
+        }),
+      );
+      // Nothing is acknowledged, and no watcher hears of anything, before the commit.
+      await Promise.resolve();
+      assert.equal(acknowledged, 0);
+      assert.equal(recorder.events.length, 0);
+      // A read while the commit is pending answers after it, with what it saw.
+      const read = storage.get('/registry/group/7').then((value) => ({ value, acknowledged }));
+      const conflicting = storage.create('/registry/group/3', text('again'));
+      await assert.rejects(conflicting, conflict('exists'));
+      const written = await Promise.all(writes);
+      assert.equal(commits() - before, 1);
+      assert.deepEqual(
+        written.map((value) => value.modRevision),
+        Array.from({ length: 50 }, (_, i) => written[0]!.modRevision + i),
+      );
+      const { value, acknowledged: seenAfter } = await read;
+      assert.equal(decode(value?.value ?? text('')), '7');
+      assert.equal(seenAfter, 50);
+      await recorder.until(() => recorder.events.length === 50, 'the 50 events');
+      assert.deepEqual(
+        recorder.events.map((event) => event.modRevision),
+        written.map((value) => value.modRevision),
+      );
+      // One after another, each write commits on its own turn.
+      await storage.create('/registry/group/a', text('a'));
+      await storage.create('/registry/group/b', text('b'));
+      assert.equal(commits() - before, 3);
+    },
+  );
 
   await t.test('automatic compaction keeps the last N revisions or the last few minutes', async () => {
     assert.equal(compactionTarget({ keepRevisions: 10 }, 100, [], 0), 90);

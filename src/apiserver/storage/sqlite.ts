@@ -7,8 +7,13 @@
  * been compacted away.
  *
  * One process owns the file (SQLite's own EXCLUSIVE locking mode, see `open`), and node:sqlite is synchronous,
- * so writes are serialized by construction: a write's read-compare-append runs without interleaving, and the
- * watchers are told about it in the same synchronous step, in revision order, without polling.
+ * so writes are serialized by construction: a write's read-compare-append runs without interleaving.
+ *
+ * Group commit: the writes of one event-loop turn share a transaction, committed (one fsync) when the turn's
+ * I/O callbacks are done (setImmediate). A write is acknowledged, and its watch event delivered, only after
+ * that commit; a read made while a commit is pending answers after it too, so nothing uncommitted ever leaves
+ * the store. Under load this turns a commit per write into a commit per turn, as etcd batches its raft
+ * entries: the fsyncs, each of which blocks the event loop, were a quarter of the API server's time.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { errorMessage } from '../../common/errors.ts';
@@ -253,14 +258,26 @@ class SqliteWatch implements WatchHandle {
   }
 }
 
+/** The writes (and the reads made meanwhile) waiting for one commit. */
+interface PendingCommit {
+  /** Run after a successful commit, in order: acknowledge writes, notify watchers, answer reads. */
+  committed: (() => void)[];
+  /** Run when the commit fails: everything waiting gets the error. */
+  failed: ((error: Error) => void)[];
+}
+
 class SqliteStorage implements Storage {
   readonly backend = 'sqlite';
   readonly #db: DatabaseSync;
   readonly #sql: Statements;
   readonly #watchers = new Set<SqliteWatch>();
   #current: number;
+  /** The latest revision on disk (#current counts the pending commit's writes too). */
+  #durable: number;
   #compacted: number;
   #closed = false;
+  #pending: PendingCommit | undefined;
+  #commits = 0;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -271,31 +288,37 @@ class SqliteStorage implements Storage {
     // Compaction may remove the newest row (a tombstone at or below the compacted revision), never a row
     // above it, so the counter is whichever is higher.
     this.#current = Math.max(max.revision ?? 0, this.#compacted);
+    this.#durable = this.#current;
+  }
+
+  /** Transactions committed so far (for tests: writes of one turn share one). */
+  get commits(): number {
+    return this.#commits;
   }
 
   revision(): Promise<number> {
-    return settle(() => {
+    return this.#read(() => {
       this.#assertOpen();
       return this.#current;
     });
   }
 
   compactedRevision(): Promise<number> {
-    return settle(() => {
+    return this.#read(() => {
       this.#assertOpen();
       return this.#compacted;
     });
   }
 
   get(key: string): Promise<StoredValue | undefined> {
-    return settle(() => {
+    return this.#read(() => {
       const row = this.#latest(key);
       return row && !row.deleted ? stored(row) : undefined;
     });
   }
 
   list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    return settle(() => {
+    return this.#read(() => {
       this.#assertOpen();
       const revision = options.revision || this.#current;
       if (revision > this.#current) throw futureRevision(revision, this.#current);
@@ -322,7 +345,7 @@ class SqliteStorage implements Storage {
   }
 
   create(key: string, value: Uint8Array): Promise<StoredValue> {
-    return settle(() => {
+    return this.#write(() => {
       const latest = this.#latest(key);
       if (latest && !latest.deleted) throw new StorageConflictError('exists', key);
       const revision = this.#append(key, value, 0, latest?.revision ?? 0, false);
@@ -332,13 +355,12 @@ class SqliteStorage implements Storage {
         createRevision: revision,
         modRevision: revision,
       };
-      this.#notify({ type: 'put', ...result, previous: undefined });
-      return result;
+      return { result, event: { type: 'put', ...result, previous: undefined } };
     });
   }
 
   update(key: string, value: Uint8Array, expectedModRevision: number): Promise<StoredValue> {
-    return settle(() => {
+    return this.#write(() => {
       const latest = this.#latest(key);
       if (!latest || latest.deleted) throw new StorageConflictError('missing', key);
       if (latest.revision !== expectedModRevision) throw new StorageConflictError('modified', key);
@@ -349,13 +371,12 @@ class SqliteStorage implements Storage {
         createRevision: latest.create_revision,
         modRevision: revision,
       };
-      this.#notify({ type: 'put', ...result, previous: stored(latest) });
-      return result;
+      return { result, event: { type: 'put', ...result, previous: stored(latest) } };
     });
   }
 
   delete(key: string, expectedModRevision?: number): Promise<{ revision: number; previous: StoredValue }> {
-    return settle(() => {
+    return this.#write(() => {
       const latest = this.#latest(key);
       if (!latest || latest.deleted) throw new StorageConflictError('missing', key);
       if (expectedModRevision !== undefined && latest.revision !== expectedModRevision) {
@@ -363,8 +384,10 @@ class SqliteStorage implements Storage {
       }
       const revision = this.#append(key, EMPTY, latest.create_revision, latest.revision, true);
       const previous = stored(latest);
-      this.#notify({ type: 'delete', key, modRevision: revision, previous });
-      return { revision, previous };
+      return {
+        result: { revision, previous },
+        event: { type: 'delete', key, modRevision: revision, previous },
+      };
     });
   }
 
@@ -384,6 +407,8 @@ class SqliteStorage implements Storage {
   compact(revision: number): Promise<void> {
     return settle(() => {
       this.#assertOpen();
+      // Only what is on disk is compacted: a pending commit goes first.
+      this.#commit();
       if (revision > this.#current) throw futureRevision(revision, this.#current);
       if (revision <= this.#compacted) return;
       this.#transaction('compaction', () => {
@@ -396,9 +421,100 @@ class SqliteStorage implements Storage {
 
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
+    this.#commit();
     this.#closed = true;
     for (const watch of [...this.#watchers]) watch.close();
     return settle(() => this.#db.close());
+  }
+
+  /**
+   * Runs a write in the turn's transaction (opening it, and scheduling its commit, when it is the first). A
+   * write that fails its own checks (a conflict) changes nothing and fails at once; the others are
+   * acknowledged, and their watch events delivered in revision order, when the commit is done.
+   */
+  #write<T>(body: () => { result: T; event: StorageEvent }): Promise<T> {
+    let written: { result: T; event: StorageEvent };
+    try {
+      this.#assertOpen();
+      this.#begin();
+      written = body();
+    } catch (error) {
+      this.#failIfRolledBack();
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const pending = this.#pending as PendingCommit;
+    return new Promise((resolve, reject) => {
+      pending.committed.push(() => {
+        this.#notify(written.event);
+        resolve(written.result);
+      });
+      pending.failed.push(reject);
+    });
+  }
+
+  /** A read: answered at once, or, while a commit is pending, once it is done (what it saw is then on disk). */
+  #read<T>(body: () => T): Promise<T> {
+    const pending = this.#pending;
+    if (!pending) return settle(body);
+    let value: T;
+    try {
+      value = body();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return new Promise((resolve, reject) => {
+      pending.committed.push(() => resolve(value));
+      pending.failed.push(reject);
+    });
+  }
+
+  #begin(): void {
+    this.#failIfRolledBack();
+    if (this.#pending) return;
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      throw sqliteFailure('write', error);
+    }
+    this.#pending = { committed: [], failed: [] };
+    setImmediate(() => this.#commit());
+  }
+
+  /** Commits the pending transaction, if any, then settles everything that waited for it. */
+  #commit(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    this.#pending = undefined;
+    try {
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      rollback(this.#db);
+      this.#abandon(pending, sqliteFailure('commit', error));
+      return;
+    }
+    this.#commits++;
+    this.#durable = this.#current;
+    for (const settled of pending.committed) settled();
+  }
+
+  /**
+   * Some errors (I/O, out of memory) make SQLite roll the whole transaction back on its own: every write of
+   * the turn so far is lost, so all of them fail now, before a later write could commit by itself.
+   */
+  #failIfRolledBack(): void {
+    const pending = this.#pending;
+    if (!pending || this.#db.isTransaction) return;
+    this.#pending = undefined;
+    this.#abandon(
+      pending,
+      new StorageError('ERR_STORAGE_IO', 'sqlite write: the transaction was rolled back'),
+    );
+  }
+
+  /** The pending rows are gone: the revision counter goes back to what is on disk, and no watcher heard of them. */
+  #abandon(pending: PendingCommit, failure: StorageError): void {
+    this.#current = this.#durable;
+    for (const fail of pending.failed) fail(failure);
   }
 
   #assertOpen(): void {
@@ -410,7 +526,7 @@ class SqliteStorage implements Storage {
     return this.#sql.latest.get(key) as KeyRow | undefined;
   }
 
-  /** Appends one row as the next revision; the statement commits on its own (autocommit). */
+  /** Appends one row as the next revision, in the pending transaction. */
   #append(
     key: string,
     value: Uint8Array,
@@ -466,6 +582,13 @@ class SqliteStorage implements Storage {
    */
   #catchUp(watch: SqliteWatch): void {
     if (watch.closed || this.#closed) return;
+    if (this.#pending) {
+      // History is read from disk only: the pending writes reach the watcher as live events, after the commit.
+      const retry = (): void => void setImmediate(() => this.#catchUp(watch));
+      this.#pending.committed.push(retry);
+      this.#pending.failed.push(retry);
+      return;
+    }
     if (watch.cursor < this.#compacted) {
       watch.fail(new StorageCompactedError(watch.cursor, this.#compacted));
       return;
