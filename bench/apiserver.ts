@@ -79,7 +79,7 @@ export async function benchApiServer(): Promise<Figure[]> {
       { benchmark: BENCHMARK, name: 'node:http floor (fixed JSON), GET', value: floorBest, unit: 'ops/s' },
       {
         benchmark: BENCHMARK,
-        name: 'Secret create (SQLite, fsync per write)',
+        name: 'Secret create (SQLite, fsynced before each acknowledgement)',
         value: createRate,
         unit: 'ops/s',
       },

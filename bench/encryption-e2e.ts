@@ -191,7 +191,7 @@ export async function benchEncryptionE2e(): Promise<Figure[]> {
             verb === 'read' && name === 'identity'
               ? 'GET by name is served from SQLite through the transformer, not from the watch cache'
               : verb === 'write' && name === 'identity'
-                ? `SQLite, fsync per write; stored Secrets (median): ${PROVIDERS.map((provider) => `${provider} ${stored[provider].medianSize} bytes`).join(', ')}`
+                ? `SQLite, fsynced before each acknowledgement; stored Secrets (median): ${PROVIDERS.map((provider) => `${provider} ${stored[provider].medianSize} bytes`).join(', ')}`
                 : undefined,
         });
       }

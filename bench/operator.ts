@@ -86,7 +86,13 @@ async function benchThroughput(dataDir: string, children: ChildProcess[]): Promi
   progress('operator: starting cloak up (RSA-4096 controller key)');
   const up = spawn(process.execPath, [CLOAK_BIN, 'up', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { PATH: process.env['PATH'], HOME: dataDir, TMPDIR: tmpdir() },
+    env: {
+      PATH: process.env['PATH'],
+      HOME: dataDir,
+      TMPDIR: tmpdir(),
+      // For profiling: CLOAK_BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench -- operator-throughput
+      NODE_OPTIONS: process.env['CLOAK_BENCH_NODE_OPTIONS'] ?? '',
+    },
   });
   children.push(up);
   const summary = await firstMatch(up, /([\s\S]*Ctrl-C stops everything)/);

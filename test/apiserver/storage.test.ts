@@ -623,8 +623,37 @@ test('SQLite storage', async (t) => {
       await storage.create('/registry/group/a', text('a'));
       await storage.create('/registry/group/b', text('b'));
       assert.equal(commits() - before, 3);
+      // Each acknowledged write was fsynced first (the WAL, off the event loop), never more often than committed.
+      const syncs = (storage as unknown as { syncs: number }).syncs;
+      assert.ok(syncs >= 3 && syncs <= commits(), `${syncs} syncs, ${commits()} commits`);
     },
   );
+
+  await t.test('under a steady stream of writes, a new watcher still catches up and goes live', async (t) => {
+    const storage = await opened(t, () => openSqliteStorage({ path: join(dir, 'stream.db') }));
+    let stop = false;
+    let written = 0;
+    const writer = (async () => {
+      while (!stop) {
+        await Promise.all(
+          Array.from({ length: 4 }, () => storage.create(`/registry/stream/${written++}`, text('v'))),
+        );
+      }
+    })();
+    await storage.create('/registry/stream/first', text('v'));
+    const recorder = new Recorder();
+    storage.watch('/registry/stream/', 0, recorder.onEvent, recorder.onError);
+    await recorder.until(() => recorder.events.length > written / 2 + 20, 'history and live events');
+    stop = true;
+    await writer;
+    const final = await storage.revision();
+    await recorder.until(() => recorder.events.at(-1)?.modRevision === final, 'every event');
+    const revisions = recorder.events.map((event) => event.modRevision);
+    assert.deepEqual(
+      revisions,
+      Array.from({ length: revisions.length }, (_, i) => i + 1),
+    );
+  });
 
   await t.test('automatic compaction keeps the last N revisions or the last few minutes', async () => {
     assert.equal(compactionTarget({ keepRevisions: 10 }, 100, [], 0), 90);

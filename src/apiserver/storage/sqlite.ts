@@ -9,12 +9,14 @@
  * One process owns the file (SQLite's own EXCLUSIVE locking mode, see `open`), and node:sqlite is synchronous,
  * so writes are serialized by construction: a write's read-compare-append runs without interleaving.
  *
- * Group commit: the writes of one event-loop turn share a transaction, committed (one fsync) when the turn's
- * I/O callbacks are done (setImmediate). A write is acknowledged, and its watch event delivered, only after
- * that commit; a read made while a commit is pending answers after it too, so nothing uncommitted ever leaves
- * the store. Under load this turns a commit per write into a commit per turn, as etcd batches its raft
- * entries: the fsyncs, each of which blocks the event loop, were a quarter of the API server's time.
+ * Group commit: the writes of one event-loop turn share a transaction, committed when the turn's I/O callbacks
+ * are done (setImmediate). SQLite commits without syncing (`synchronous = NORMAL`), and the WAL file is then
+ * fsynced on libuv's thread pool, covering every transaction committed since the last sync: the event loop
+ * never waits for the disk, and under load one fsync covers many turns, as etcd batches its WAL syncs. A write
+ * is acknowledged, and its watch event delivered, only once it is on disk; a read answers once what it saw is
+ * on disk too, so nothing that a crash could take back ever leaves the store.
  */
+import { fdatasync, openSync, closeSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { errorMessage } from '../../common/errors.ts';
 import {
@@ -115,7 +117,7 @@ class Statements {
          p.revision AS prev_revision, p.value AS prev_value, p.create_revision AS prev_create_revision,
          p.deleted AS prev_deleted
        FROM kv AS c NOT INDEXED LEFT JOIN kv AS p ON p.revision = c.prev_revision
-       WHERE c.revision > ? AND c.key >= ? AND c.key < ? ORDER BY c.revision LIMIT ?`,
+       WHERE c.revision > ? AND c.revision <= ? AND c.key >= ? AND c.key < ? ORDER BY c.revision LIMIT ?`,
     );
     // A row at or below the compaction revision goes when a later row of its key (also at or below it)
     // replaced it, or when it is a tombstone: what is left is each live key's value as of that revision.
@@ -258,11 +260,13 @@ class SqliteWatch implements WatchHandle {
   }
 }
 
-/** The writes (and the reads made meanwhile) waiting for one commit. */
-interface PendingCommit {
-  /** Run after a successful commit, in order: acknowledge writes, notify watchers, answer reads. */
-  committed: (() => void)[];
-  /** Run when the commit fails: everything waiting gets the error. */
+/** The writes (and the reads made meanwhile) of one transaction, waiting for it to be on disk. */
+interface Batch {
+  /** The newest revision the transaction wrote (or, for reads only, saw). */
+  revision: number;
+  /** Run once the transaction is on disk, in order: acknowledge writes, notify watchers, answer reads. */
+  durable: (() => void)[];
+  /** Run when it fails to commit or sync: everything waiting gets the error. */
   failed: ((error: Error) => void)[];
 }
 
@@ -271,16 +275,29 @@ class SqliteStorage implements Storage {
   readonly #db: DatabaseSync;
   readonly #sql: Statements;
   readonly #watchers = new Set<SqliteWatch>();
+  /** The WAL file (undefined in memory): fsynced after commits. */
+  readonly #walPath: string | undefined;
+  #walFd: number | undefined;
   #current: number;
-  /** The latest revision on disk (#current counts the pending commit's writes too). */
+  /** The newest committed revision (#current counts the open transaction's writes too). */
+  #committed: number;
+  /** The newest revision on disk: committed and synced. */
   #durable: number;
   #compacted: number;
   #closed = false;
-  #pending: PendingCommit | undefined;
+  /** The transaction of this turn, open until setImmediate commits it. */
+  #open: Batch | undefined;
+  /** Committed transactions waiting for the next fsync, oldest first. */
+  #unsynced: Batch[] = [];
+  #syncing: Promise<void> | undefined;
+  /** After a failed fsync nothing about the file can be trusted (the kernel may have dropped the pages). */
+  #broken: StorageError | undefined;
   #commits = 0;
+  #syncs = 0;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, walPath: string | undefined) {
     this.#db = db;
+    this.#walPath = walPath;
     this.#sql = new Statements(db);
     const compacted = this.#sql.getMeta.get('compacted') as { value: number } | undefined;
     const max = this.#sql.maxRevision.get() as { revision: number | null };
@@ -288,12 +305,17 @@ class SqliteStorage implements Storage {
     // Compaction may remove the newest row (a tombstone at or below the compacted revision), never a row
     // above it, so the counter is whichever is higher.
     this.#current = Math.max(max.revision ?? 0, this.#compacted);
+    this.#committed = this.#current;
     this.#durable = this.#current;
   }
 
-  /** Transactions committed so far (for tests: writes of one turn share one). */
+  /** Transactions committed, and fsyncs of the WAL, so far (for tests: writes of one turn share a commit). */
   get commits(): number {
     return this.#commits;
+  }
+
+  get syncs(): number {
+    return this.#syncs;
   }
 
   revision(): Promise<number> {
@@ -407,9 +429,9 @@ class SqliteStorage implements Storage {
   compact(revision: number): Promise<void> {
     return settle(() => {
       this.#assertOpen();
-      // Only what is on disk is compacted: a pending commit goes first.
+      // The open transaction commits first; compaction runs in a transaction of its own.
       this.#commit();
-      if (revision > this.#current) throw futureRevision(revision, this.#current);
+      if (revision > this.#committed) throw futureRevision(revision, this.#committed);
       if (revision <= this.#compacted) return;
       this.#transaction('compaction', () => {
         this.#sql.compact.run(revision);
@@ -419,43 +441,47 @@ class SqliteStorage implements Storage {
     });
   }
 
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.#closed) return;
     this.#commit();
     this.#closed = true;
     for (const watch of [...this.#watchers]) watch.close();
-    return settle(() => this.#db.close());
+    // What was committed is acknowledged once synced, even now.
+    while (this.#syncing) await this.#syncing;
+    if (this.#walFd !== undefined) closeSync(this.#walFd);
+    this.#db.close();
   }
 
   /**
    * Runs a write in the turn's transaction (opening it, and scheduling its commit, when it is the first). A
    * write that fails its own checks (a conflict) changes nothing and fails at once; the others are
-   * acknowledged, and their watch events delivered in revision order, when the commit is done.
+   * acknowledged, and their watch events delivered in revision order, once on disk.
    */
   #write<T>(body: () => { result: T; event: StorageEvent }): Promise<T> {
     let written: { result: T; event: StorageEvent };
+    let batch: Batch;
     try {
       this.#assertOpen();
-      this.#begin();
+      batch = this.#begin();
       written = body();
     } catch (error) {
       this.#failIfRolledBack();
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const pending = this.#pending as PendingCommit;
+    batch.revision = this.#current;
     return new Promise((resolve, reject) => {
-      pending.committed.push(() => {
+      batch.durable.push(() => {
         this.#notify(written.event);
         resolve(written.result);
       });
-      pending.failed.push(reject);
+      batch.failed.push(reject);
     });
   }
 
-  /** A read: answered at once, or, while a commit is pending, once it is done (what it saw is then on disk). */
+  /** A read: answered at once, or, when it saw writes not yet on disk, once they are. */
   #read<T>(body: () => T): Promise<T> {
-    const pending = this.#pending;
-    if (!pending) return settle(body);
+    const batch = this.#open ?? this.#unsynced.at(-1);
+    if (!batch) return settle(body);
     let value: T;
     try {
       value = body();
@@ -463,38 +489,77 @@ class SqliteStorage implements Storage {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return new Promise((resolve, reject) => {
-      pending.committed.push(() => resolve(value));
-      pending.failed.push(reject);
+      batch.durable.push(() => resolve(value));
+      batch.failed.push(reject);
     });
   }
 
-  #begin(): void {
+  #begin(): Batch {
     this.#failIfRolledBack();
-    if (this.#pending) return;
+    if (this.#broken) throw this.#broken;
+    if (this.#open) return this.#open;
     try {
       this.#db.exec('BEGIN IMMEDIATE');
     } catch (error) {
       throw sqliteFailure('write', error);
     }
-    this.#pending = { committed: [], failed: [] };
+    this.#open = { revision: this.#current, durable: [], failed: [] };
     setImmediate(() => this.#commit());
+    return this.#open;
   }
 
-  /** Commits the pending transaction, if any, then settles everything that waited for it. */
+  /** Commits the open transaction, if any, and has it synced. */
   #commit(): void {
-    const pending = this.#pending;
-    if (!pending) return;
-    this.#pending = undefined;
+    const batch = this.#open;
+    if (!batch) return;
+    this.#open = undefined;
     try {
       this.#db.exec('COMMIT');
     } catch (error) {
       rollback(this.#db);
-      this.#abandon(pending, sqliteFailure('commit', error));
+      this.#abandon(batch, sqliteFailure('commit', error));
       return;
     }
     this.#commits++;
-    this.#durable = this.#current;
-    for (const settled of pending.committed) settled();
+    this.#committed = this.#current;
+    this.#unsynced.push(batch);
+    this.#sync();
+  }
+
+  /** One fsync of the WAL for every transaction committed before it starts; the next waits for it. */
+  #sync(): void {
+    if (this.#syncing || this.#unsynced.length === 0) return;
+    const batches = this.#unsynced;
+    this.#unsynced = [];
+    this.#syncing = this.#fsyncWal().then(
+      () => {
+        this.#syncs++;
+        this.#syncing = undefined;
+        for (const batch of batches) {
+          this.#durable = batch.revision;
+          for (const settled of batch.durable) settled();
+        }
+        this.#sync();
+      },
+      (error: unknown) => {
+        this.#syncing = undefined;
+        this.#broken = new StorageError(
+          'ERR_STORAGE_IO',
+          `sqlite sync: ${errorMessage(error)}; restart the server to recover from the WAL`,
+          { cause: error },
+        );
+        for (const batch of [...batches, ...this.#unsynced.splice(0)])
+          for (const fail of batch.failed) fail(this.#broken);
+      },
+    );
+  }
+
+  #fsyncWal(): Promise<void> {
+    if (this.#walPath === undefined) return Promise.resolve();
+    // The WAL exists from the first commit on, and stays (the connection keeps it open) until close.
+    this.#walFd ??= openSync(this.#walPath, 'r');
+    const fd = this.#walFd;
+    return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
   }
 
   /**
@@ -502,19 +567,16 @@ class SqliteStorage implements Storage {
    * the turn so far is lost, so all of them fail now, before a later write could commit by itself.
    */
   #failIfRolledBack(): void {
-    const pending = this.#pending;
-    if (!pending || this.#db.isTransaction) return;
-    this.#pending = undefined;
-    this.#abandon(
-      pending,
-      new StorageError('ERR_STORAGE_IO', 'sqlite write: the transaction was rolled back'),
-    );
+    const batch = this.#open;
+    if (!batch || this.#db.isTransaction) return;
+    this.#open = undefined;
+    this.#abandon(batch, new StorageError('ERR_STORAGE_IO', 'sqlite write: the transaction was rolled back'));
   }
 
-  /** The pending rows are gone: the revision counter goes back to what is on disk, and no watcher heard of them. */
-  #abandon(pending: PendingCommit, failure: StorageError): void {
-    this.#current = this.#durable;
-    for (const fail of pending.failed) fail(failure);
+  /** The batch's rows are gone: the revision counter goes back to the last commit, and no watcher heard of them. */
+  #abandon(batch: Batch, failure: StorageError): void {
+    this.#current = this.#committed;
+    for (const fail of batch.failed) fail(failure);
   }
 
   #assertOpen(): void {
@@ -582,21 +644,16 @@ class SqliteStorage implements Storage {
    */
   #catchUp(watch: SqliteWatch): void {
     if (watch.closed || this.#closed) return;
-    if (this.#pending) {
-      // History is read from disk only: the pending writes reach the watcher as live events, after the commit.
-      const retry = (): void => void setImmediate(() => this.#catchUp(watch));
-      this.#pending.committed.push(retry);
-      this.#pending.failed.push(retry);
-      return;
-    }
     if (watch.cursor < this.#compacted) {
       watch.fail(new StorageCompactedError(watch.cursor, this.#compacted));
       return;
     }
     let rows: HistoryRow[];
     try {
+      // Only what is on disk: later writes reach the watcher as live events, once they are on disk too.
       rows = this.#sql.history.all(
         watch.cursor,
+        this.#durable,
         watch.prefix,
         upperBound(watch.prefix),
         HISTORY_BATCH,
@@ -611,7 +668,7 @@ class SqliteStorage implements Storage {
     }
     if (rows.length < HISTORY_BATCH) {
       watch.live = true;
-      watch.cursor = Math.max(watch.cursor, this.#current);
+      watch.cursor = Math.max(watch.cursor, this.#durable);
     } else {
       setImmediate(() => this.#catchUp(watch));
     }
@@ -632,11 +689,13 @@ function isBusy(error: unknown): boolean {
 /**
  * Opens (creating when missing) the database at `path`.
  *
- * Durability: WAL journal with `synchronous = FULL`, so SQLite fsyncs the WAL before every commit returns and
- * an acknowledged write is on disk, as with etcd. `NORMAL` would already survive the process being killed
- * (SIGKILL included: a committed transaction is in the WAL file, and the kernel's page cache outlives the
- * process), but a power loss or kernel crash could then roll back the last acknowledged writes — too weak for
- * the store of an API server, whose clients act on an acknowledged write.
+ * Durability: WAL journal, and no write is acknowledged before the WAL holding it is fsynced, as with etcd.
+ * SQLite's own `synchronous = FULL` would do that inside every COMMIT, blocking the event loop for each; with
+ * `NORMAL` commits only write to the WAL (which alone survives the process being killed, SIGKILL included: the
+ * kernel's page cache outlives the process) and the storage runs fdatasync on the WAL file itself, off the
+ * event loop, before acknowledging (see the class). Checkpoints, which copy the WAL into the database file,
+ * are synced by SQLite in both modes. Without the sync, a power loss or kernel crash could roll back
+ * acknowledged writes — too weak for the store of an API server, whose clients act on an acknowledged write.
  *
  * Ownership: SQLite's own file locking, in EXCLUSIVE locking mode. The first write transaction takes an
  * exclusive lock on the database file and the connection keeps it until it closes, so another process (or
@@ -655,7 +714,8 @@ export function openSqliteStorage({ path }: SqliteStorageOptions): Promise<Stora
     try {
       db.exec('PRAGMA locking_mode = EXCLUSIVE');
       db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = FULL');
+      // Commits do not sync; the storage fsyncs the WAL itself, off the event loop, before acknowledging.
+      db.exec('PRAGMA synchronous = NORMAL');
       db.exec('BEGIN EXCLUSIVE');
       try {
         const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
@@ -672,7 +732,7 @@ export function openSqliteStorage({ path }: SqliteStorageOptions): Promise<Stora
         rollback(db);
         throw error;
       }
-      return new SqliteStorage(db);
+      return new SqliteStorage(db, path === ':memory:' || path === '' ? undefined : `${path}-wal`);
     } catch (error) {
       db.close();
       if (error instanceof StorageError) throw error;
