@@ -203,7 +203,9 @@ export class UnsealPool implements ValueOpener, AsyncDisposable {
     worker.thread.on('message', (reply: WorkerReply) => this.#settle(worker, reply));
     worker.thread.on('error', (error: Error) => this.#lose(worker, error));
     // Workers the pool stops are out of the list first; any other exit is a loss.
-    worker.thread.on('exit', (code) => this.#lose(worker, new Error(`unseal worker exited with code ${code}`)));
+    worker.thread.on('exit', (code) =>
+      this.#lose(worker, new Error(`unseal worker exited with code ${code}`)),
+    );
     return worker;
   }
 
