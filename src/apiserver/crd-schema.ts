@@ -20,6 +20,7 @@ import {
   verbatim,
 } from './field-errors.ts';
 import { type Schema, pruneValue, validateValue } from './schema.ts';
+import { compileGoRegexp, GoRegexpError } from '../common/go-regexp/index.ts';
 
 // ---------- openAPIV3Schema ----------
 
@@ -504,10 +505,11 @@ function validatePatternSyntax(schema: Schema, path: string): Cause[] {
   const pattern = schema['pattern'];
   if (typeof pattern !== 'string' || pattern === '') return [];
   try {
-    new RegExp(pattern, 'u');
+    compileGoRegexp(pattern); // regexp.Compile, as apiextensions validation does
     return [];
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof GoRegexpError)) throw error;
+    const reason = error.goMessage;
     return [
       invalidValue(
         child(path, 'pattern'),

@@ -4,8 +4,8 @@
  * the schema does not allow, then validation with kube-openapi's rules and the message texts kube builds from them.
  *
  * Not evaluated: x-kubernetes-validations (CEL rules need a CEL interpreter; such rules simply pass), and the
- * "ratcheting" that lets unchanged invalid values through on update. Patterns are ECMAScript regexes (kube uses RE2;
- * the two agree on the patterns CRDs use in practice). Pure; no I/O.
+ * "ratcheting" that lets unchanged invalid values through on update. Patterns are Go's regexp (RE2), as kube-openapi
+ * runs them (common/go-regexp: compiled once per pattern). Pure; no I/O.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isIP } from 'node:net';
@@ -33,6 +33,7 @@ import {
   validateObjectMeta,
 } from './validation.ts';
 import { isObject, type JsonObject } from './json-access.ts';
+import { compileGoRegexp, GoRegexpError, type GoPattern } from '../common/go-regexp/index.ts';
 
 export type Schema = Record<string, unknown>;
 
@@ -495,12 +496,14 @@ function checkString(s: Schema, value: string, name: string, walk: Walk): void {
   } else if (pattern !== undefined) checkPattern(pattern, value, name, walk);
 }
 
+/** kube-openapi's validate.Pattern: regexp.MatchString, unanchored. */
 function checkPattern(pattern: string, value: string, name: string, walk: Walk): void {
-  let regex: RegExp;
+  let regex: GoPattern;
   try {
-    regex = new RegExp(pattern, 'u');
+    regex = compileGoRegexp(pattern);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof GoRegexpError)) throw error;
+    const reason = error.goMessage;
     walk.causes.push(
       invalidValue(
         fieldOf(walk, name),

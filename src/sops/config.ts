@@ -5,7 +5,7 @@
  */
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { CloakError } from '../common/errors.ts';
-import { compileGoRegexp } from '../common/go-regexp.ts';
+import { compileGoRegexp, type GoPattern } from '../common/go-regexp/index.ts';
 import { parseManifests } from '../manifests/decode.ts';
 import type { MasterKey } from './keys/master-key.ts';
 import { KEY_TYPE_ORDER, KEY_TYPES, type KeySpecOptions } from './keys/registry.ts';
@@ -17,7 +17,7 @@ export const CONFIG_FILE_NAME = '.sops.yaml';
 
 export interface CreationRule {
   index: number;
-  pathRegex: RegExp | undefined;
+  pathRegex: GoPattern | undefined;
   keyGroups: MasterKey[][];
   shamirThreshold: number;
   rules: EncryptionRuleSettings;
@@ -68,7 +68,7 @@ function parseRule(value: unknown, index: number, path: string): CreationRule {
   if (!isRecord(value)) throw new ConfigError(path, `${where} must be a map`);
   const pathRegex =
     typeof value['path_regex'] === 'string' && value['path_regex'] !== ''
-      ? compileGoRegexp(value['path_regex'])
+      ? withContext(path, `${where}.path_regex`, () => compileGoRegexp(value['path_regex'] as string))
       : undefined;
   const rules: EncryptionRuleSettings = {};
   for (const [field, name] of RULE_FIELDS) {

@@ -3,7 +3,7 @@
  * comment regexes for YAML), applied to the key path and the comments seen on the way. Pure.
  */
 import { CloakError } from '../common/errors.ts';
-import { compileGoRegexp } from '../common/go-regexp.ts';
+import { compileGoRegexp, type GoPattern } from '../common/go-regexp/index.ts';
 
 export const DEFAULT_UNENCRYPTED_SUFFIX = '_unencrypted';
 
@@ -41,14 +41,14 @@ export function normalizeRules(settings: EncryptionRuleSettings): EncryptionRule
 
 export class EncryptionRules {
   readonly settings: EncryptionRuleSettings;
-  readonly #unencryptedRegex: RegExp | undefined;
-  readonly #encryptedRegex: RegExp | undefined;
-  readonly #unencryptedCommentRegex: RegExp | undefined;
-  readonly #encryptedCommentRegex: RegExp | undefined;
+  readonly #unencryptedRegex: GoPattern | undefined;
+  readonly #encryptedRegex: GoPattern | undefined;
+  readonly #unencryptedCommentRegex: GoPattern | undefined;
+  readonly #encryptedCommentRegex: GoPattern | undefined;
 
   constructor(settings: EncryptionRuleSettings) {
     this.settings = normalizeRules(settings);
-    const compile = (pattern: string | undefined): RegExp | undefined =>
+    const compile = (pattern: string | undefined): GoPattern | undefined =>
       pattern ? compileGoRegexp(pattern) : undefined;
     this.#unencryptedRegex = compile(this.settings.unencryptedRegex);
     this.#encryptedRegex = compile(this.settings.encryptedRegex);

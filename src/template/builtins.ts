@@ -8,7 +8,7 @@
 import { GoFuncError } from './errors.ts';
 import { sprint, sprintf, sprintln } from './go-fmt.ts';
 import { Boxed, kindOf, slotValue, staticType, truth, unbox, type Value } from './reflect.ts';
-import { decodeRune, isPrintRune, RUNE_ERROR, type ByteString } from './utf8.ts';
+import { decodeRune, isPrintRune, RUNE_ERROR, type ByteString } from '../common/go-utf8.ts';
 import {
   canBeNil,
   GoBytes,

@@ -12,7 +12,12 @@ import { DEFAULT_EXEC_LIMITS, executeTemplates, type ExecLimits, type MissingKey
 import { NO_FUNCTIONS, type FunctionSet } from './functions.ts';
 import { builtinFunction } from './builtins.ts';
 import { parseTemplates, type ParsedTemplates } from './parser.ts';
-import { byteStringFromBytes, byteStringFromText, bytesFromByteString, type ByteString } from './utf8.ts';
+import {
+  byteStringFromBytes,
+  byteStringFromText,
+  bytesFromByteString,
+  type ByteString,
+} from '../common/go-utf8.ts';
 import type { GoValue } from './values.ts';
 
 export interface TemplateLimits extends ExecLimits {
@@ -115,7 +120,7 @@ export function parseTemplate(source: TemplateSource, limits: Partial<TemplateLi
 
 /**
  * Renders a template over data; the result is the output as a byte string (one code unit per byte, see
- * utf8.ts). Throws TemplateParseError, TemplateExecError or TemplateLimitError, with Go's messages.
+ * common/go-utf8.ts). Throws TemplateParseError, TemplateExecError or TemplateLimitError, with Go's messages.
  */
 export function renderToByteString(
   source: TemplateSource,

@@ -39,7 +39,7 @@ import {
 } from './nodes.ts';
 import type { ParsedTemplates } from './parser.ts';
 import { Boxed, slotValue, staticType, truth, unbox, type Value } from './reflect.ts';
-import { textFromByteString, type ByteString } from './utf8.ts';
+import { textFromByteString, type ByteString } from '../common/go-utf8.ts';
 import {
   canBeNil,
   GoBytes,

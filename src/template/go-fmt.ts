@@ -8,7 +8,7 @@
  * func); there is none here, so Cloak prints 0x0.
  */
 import { canBackquote, formatFloat, quote, quoteRune } from './go-strconv.ts';
-import { encodeRune, isPrintRune, RUNE_ERROR, runeCount, type ByteString } from './utf8.ts';
+import { encodeRune, isPrintRune, RUNE_ERROR, runeCount, type ByteString } from '../common/go-utf8.ts';
 import {
   GoBytes,
   GoFunc,

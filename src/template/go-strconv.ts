@@ -1,12 +1,19 @@
 /**
  * Go's strconv, as far as templates need it: quoting (%q, error messages), unquoting string and character
  * literals, parsing number literals with Go's syntax, and formatting float64 with every verb fmt uses. All
- * strings are byte strings (utf8.ts). Float digits are exact: shortest digits come from JavaScript (which,
+ * strings are byte strings (common/go-utf8.ts). Float digits are exact: shortest digits come from JavaScript (which,
  * like Go, picks the shortest string that reads back to the same float, closest to the exact value), and
  * fixed precisions are rounded half-to-even from the exact binary value, as Go does; JavaScript's toFixed and
  * toPrecision round exact ties away from zero, so they are not used.
  */
-import { decodeRune, encodeRune, isPrintRune, isValidUtf8, RUNE_ERROR, type ByteString } from './utf8.ts';
+import {
+  decodeRune,
+  encodeRune,
+  isPrintRune,
+  isValidUtf8,
+  RUNE_ERROR,
+  type ByteString,
+} from '../common/go-utf8.ts';
 
 const LOWER_HEX = '0123456789abcdef';
 

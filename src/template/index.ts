@@ -21,4 +21,4 @@ export {
   bytesFromByteString,
   textFromByteString,
   type ByteString,
-} from './utf8.ts';
+} from '../common/go-utf8.ts';

@@ -11,7 +11,7 @@ import {
   isLetterRune,
   isPrintRune,
   type ByteString,
-} from './utf8.ts';
+} from '../common/go-utf8.ts';
 import { GoInt } from './values.ts';
 
 export type ItemType =

@@ -3,7 +3,7 @@
  * Go's rendering of each node exactly.
  */
 import { quote } from './go-strconv.ts';
-import { textFromByteString, type ByteString } from './utf8.ts';
+import { textFromByteString, type ByteString } from '../common/go-utf8.ts';
 
 /** Text that Go's bytes.TrimSpace would empty (unicode.IsSpace). */
 const GO_SPACE_ONLY = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;

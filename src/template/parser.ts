@@ -23,7 +23,7 @@ import {
   type Tree,
   type VariableNode,
 } from './nodes.ts';
-import { textFromByteString, type ByteString } from './utf8.ts';
+import { textFromByteString, type ByteString } from '../common/go-utf8.ts';
 
 export interface ParseInput {
   readonly name: ByteString;

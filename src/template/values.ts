@@ -6,7 +6,7 @@
  *
  * | Go                              | JavaScript                                                   |
  * |---------------------------------|--------------------------------------------------------------|
- * | string                          | string, as a byte string (one code unit per byte, utf8.ts)   |
+ * | string                          | string, as a byte string (a code unit per byte, go-utf8.ts)  |
  * | bool                            | boolean                                                      |
  * | float64                         | number                                                       |
  * | int, int8…int64, uint…uint64    | GoInt (kind + bigint value: int64 exactness)                 |
@@ -26,7 +26,7 @@
  * map[string]interface {}, arrays []interface {}, every number float64 (so 1000000 prints as 1e+06).
  */
 import { CloakError } from '../common/errors.ts';
-import { byteStringFromBytes, byteStringFromText, type ByteString } from './utf8.ts';
+import { byteStringFromBytes, byteStringFromText, type ByteString } from '../common/go-utf8.ts';
 
 /** A Go type written as Go's reflect prints it: "int", "[]interface {}", "map[string]string", "func(int) int". */
 export type GoType = string;

@@ -7,7 +7,7 @@
  */
 import { yaml } from '../manifests/yaml.ts';
 import { formatFloat } from './go-strconv.ts';
-import { byteStringFromText } from './utf8.ts';
+import { byteStringFromText } from '../common/go-utf8.ts';
 import { goList, goMap, type GoValue } from './values.ts';
 
 export class YamlDataError extends Error {}

@@ -587,6 +587,17 @@ describe('validateCrd: openAPIV3Schema', () => {
     assert.deepEqual(validateCrd(withSchema(intOrString)), []);
   });
 
+  it("checks patterns with Go's regexp.Compile: RE2 syntax passes, what Go refuses is refused with Go's message", () => {
+    const withPattern = (pattern: string): Json =>
+      withSchema({ type: 'object', properties: { code: { type: 'string', pattern } } });
+    assert.deepEqual(validateCrd(withPattern('^[[:digit:]]+$')), []);
+    assert.deepEqual(validateCrd(withPattern('^\\pL+(?i)x$')), []);
+    assert.deepEqual(texts(validateCrd(withPattern('a(?=b)'))), [
+      `${ROOT}.properties[code].pattern: Invalid value: "a(?=b)": must be a valid regular expression, but isn't: ` +
+        'error parsing regexp: invalid or unsupported Perl syntax: `(?=`',
+    ]);
+  });
+
   it('requires defaults to validate and to be pruned, and forbids them in top-level metadata', () => {
     const schema = {
       type: 'object',

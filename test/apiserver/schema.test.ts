@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { type Cause, causeText } from '../../src/apiserver/field-errors.ts';
 import { applySchema, pruneValue, type Schema, validateValue } from '../../src/apiserver/schema.ts';
 import { invalid } from '../../src/apiserver/status.ts';
+import { outputWithinLimit } from '../helpers/time-limit.ts';
 
 type Json = Record<string, unknown>;
 const texts = (causes: readonly Cause[]): string[] => causes.map(causeText);
@@ -449,6 +450,34 @@ describe('value rules', () => {
       fieldValidation: 'Strict',
     }).causes;
     assert.equal(tooLong?.reason, 'FieldValueTooLong');
+  });
+
+  it("matches patterns with Go's regexp (RE2), as kube-openapi does", () => {
+    const digits = { code: { type: 'string', pattern: '^[[:digit:]]+$' } };
+    assert.deepEqual(causesFor(digits, { code: '0123' }), []);
+    assert.deepEqual(causesFor(digits, { code: '12a' }), [
+      'spec.code: Invalid value: "12a": spec.code in body should match \'^[[:digit:]]+$\'',
+    ]);
+    const letters = { name: { type: 'string', pattern: '^\\pL+(?i)-X$' } };
+    assert.deepEqual(causesFor(letters, { name: 'héé-x' }), []);
+    const line = { name: { type: 'string', pattern: '(?m)^b' } };
+    assert.deepEqual(causesFor(line, { name: 'a\nb' }), []);
+    assert.equal(causesFor(line, { name: 'a\rb' }).length, 1); // only \n ends a line
+    assert.deepEqual(causesFor({ code: { type: 'string', pattern: 'a(?=b)' } }, { code: 'ab' }), [
+      'spec.code: Invalid value: "ab": spec.code in body should match \'a(?=b), but pattern is invalid: ' +
+        "error parsing regexp: invalid or unsupported Perl syntax: `(?=`'",
+    ]);
+  });
+
+  it('matches a pattern in time linear in the value: (a+)+$ cannot hang a write', () => {
+    const module = new URL('../../src/apiserver/schema.ts', import.meta.url).href;
+    const output = outputWithinLimit(`
+      const { validateValue } = await import(${JSON.stringify(module)});
+      const schema = { type: 'string', pattern: '(a+)+$' };
+      const causes = validateValue(schema, 'a'.repeat(10000) + '!', 'spec.name');
+      process.stdout.write(String(causes.length));
+    `);
+    assert.equal(output, '1', 'killed at the time limit: the match backtracked');
   });
 
   it('checks item counts after the items themselves', () => {

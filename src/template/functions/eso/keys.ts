@@ -6,7 +6,12 @@
 import { constants, createPrivateKey, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
 import { defineFunction } from '../../functions.ts';
 import { GoFuncError } from '../../errors.ts';
-import { byteStringFromBytes, byteStringFromText, textFromByteString, type ByteString } from '../../utf8.ts';
+import {
+  byteStringFromBytes,
+  byteStringFromText,
+  textFromByteString,
+  type ByteString,
+} from '../../../common/go-utf8.ts';
 import {
   marshalPkcs8PrivateKey,
   parseEcPrivateKey,

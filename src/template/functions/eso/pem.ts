@@ -5,7 +5,7 @@
 import { defineFunction } from '../../functions.ts';
 import { GoFuncError } from '../../errors.ts';
 import { goStringList, type GoValue } from '../../values.ts';
-import type { ByteString } from '../../utf8.ts';
+import type { ByteString } from '../../../common/go-utf8.ts';
 import { equalBytes } from '../go-crypto/der.ts';
 import { pemDecode, pemEncode } from '../go-crypto/pem.ts';
 import { ipString, parseCertificate, type Certificate } from '../go-crypto/x509.ts';

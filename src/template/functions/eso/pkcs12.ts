@@ -8,7 +8,7 @@
  */
 import { defineFunction } from '../../functions.ts';
 import { GoFuncError } from '../../errors.ts';
-import type { ByteString } from '../../utf8.ts';
+import type { ByteString } from '../../../common/go-utf8.ts';
 import {
   GoError,
   marshalPkcs8PrivateKey,

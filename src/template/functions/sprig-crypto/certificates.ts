@@ -21,7 +21,7 @@ import { defineFunction } from '../../functions.ts';
 import { GoFuncError } from '../../errors.ts';
 import { sprint } from '../../go-fmt.ts';
 import { quote } from '../../go-strconv.ts';
-import { isValidUtf8, type ByteString } from '../../utf8.ts';
+import { isValidUtf8, type ByteString } from '../../../common/go-utf8.ts';
 import { GoStruct, type CallContext, type GoList, type GoValue } from '../../values.ts';
 import { decodeStdBase64 } from '../../../manifests/base64.ts';
 import {

@@ -16,7 +16,12 @@ import bcryptjs from 'bcryptjs';
 import { decodeStdBase64 } from '../../../manifests/base64.ts';
 import { defineFunction } from '../../functions.ts';
 import { GoFuncError } from '../../errors.ts';
-import { byteStringFromBytes, isValidUtf8, textFromByteString, type ByteString } from '../../utf8.ts';
+import {
+  byteStringFromBytes,
+  isValidUtf8,
+  textFromByteString,
+  type ByteString,
+} from '../../../common/go-utf8.ts';
 import type { GoInt } from '../../values.ts';
 
 const bytesOf = (text: ByteString): Buffer => Buffer.from(text, 'latin1');

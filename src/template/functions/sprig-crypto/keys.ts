@@ -19,7 +19,7 @@ import {
   type GoPrivateKey,
 } from '../go-crypto/keys.ts';
 import { pemDecode, pemEncode } from '../go-crypto/pem.ts';
-import type { ByteString } from '../../utf8.ts';
+import type { ByteString } from '../../../common/go-utf8.ts';
 
 /** sprig's parsePrivateKeyPEM: the first PEM block, read by its type. Throws GoError with sprig's message. */
 export function parsePrivateKeyPem(text: ByteString): GoPrivateKey {

@@ -6,7 +6,7 @@
  */
 import { sprintf } from '../../go-fmt.ts';
 import { parseGoFloat, parseGoInteger } from '../../go-strconv.ts';
-import { byteStringFromBytes, type ByteString } from '../../utf8.ts';
+import { byteStringFromBytes, type ByteString } from '../../../common/go-utf8.ts';
 import {
   GoBytes,
   GoFunc,

@@ -7,7 +7,7 @@
  * plain integer constant is an int, which gives "0s"); an unknown zone means UTC.
  */
 import { GoFuncError } from '../../errors.ts';
-import type { ByteString } from '../../utf8.ts';
+import type { ByteString } from '../../../common/go-utf8.ts';
 import { GoFunc, GoInt, GoStruct, goInt, type CallContext, type GoValue } from '../../values.ts';
 import { alias, ANY, fn } from './define.ts';
 import type { SprigEnvironment } from './environment.ts';

@@ -5,7 +5,7 @@
  * fromJson gives nil on bad input. Pure.
  */
 import { GoFuncError } from '../../errors.ts';
-import { byteStringFromBytes, bytesFromByteString, type ByteString } from '../../utf8.ts';
+import { byteStringFromBytes, bytesFromByteString, type ByteString } from '../../../common/go-utf8.ts';
 import type { CallContext, GoFunc, GoValue } from '../../values.ts';
 import { ANY, fn } from './define.ts';
 import { base64Encode, JsonError, marshalJson, unmarshalJson } from './json.ts';

@@ -4,7 +4,7 @@
  * the separator is "/", path/filepath alike). Pure.
  */
 import { GoFuncError } from '../../errors.ts';
-import type { ByteString } from '../../utf8.ts';
+import type { ByteString } from '../../../common/go-utf8.ts';
 import type { GoFunc, GoValue } from '../../values.ts';
 import { deepEqual, isEmpty, kindName, typeName } from './convert.ts';
 import { ANY, fn } from './define.ts';

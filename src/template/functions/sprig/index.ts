@@ -3,9 +3,9 @@
  * ../sprig-crypto/) and env, expandenv and getHostByName, which Sealed Secrets and External Secrets remove.
  * Each family is a file: strings.ts, regex.ts, math.ts, lists.ts, dicts.ts, encoding.ts, general.ts
  * (defaults, flow control, reflection, paths), url.ts, semver.ts, dates.ts, random.ts. The conversions sprig
- * applies to interface {} arguments are in convert.ts; Go's regexp, time and encoding/json in re2.ts,
- * go-time.ts and json.ts. Also here, outside sprig: yaml.ts (toYaml, fromYaml as External Secrets and Helm
- * define them, sigs.k8s.io/yaml) and Helm's required.
+ * applies to interface {} arguments are in convert.ts; Go's time and encoding/json in go-time.ts and
+ * json.ts; Go's regexp is shared, in src/common/go-regexp/. Also here, outside sprig: yaml.ts (toYaml,
+ * fromYaml as External Secrets and Helm define them, sigs.k8s.io/yaml) and Helm's required.
  *
  * Behaviour is sprig's as recorded from the real Go (test/template/cases/sprig-*.json). Where Go is
  * nondeterministic Cloak picks one of Go's possible answers: keys and values come out sorted by key.

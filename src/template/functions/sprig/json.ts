@@ -4,7 +4,7 @@
  * (and their must* forms) produce Go's bytes and errors. Pure.
  */
 import { formatFloat, parseGoFloat } from '../../go-strconv.ts';
-import { decodeRune, encodeRune, RUNE_ERROR, type ByteString } from '../../utf8.ts';
+import { decodeRune, encodeRune, RUNE_ERROR, type ByteString } from '../../../common/go-utf8.ts';
 import {
   GoBytes,
   GoFunc,

@@ -7,7 +7,7 @@
 import { GoFuncError } from '../../errors.ts';
 import { sprint } from '../../go-fmt.ts';
 import { formatFloat } from '../../go-strconv.ts';
-import type { ByteString } from '../../utf8.ts';
+import type { ByteString } from '../../../common/go-utf8.ts';
 import { GoInt, GoList, goInt, type CallContext, type GoFunc, type GoValue } from '../../values.ts';
 import { toFloat64, toInt64 } from './convert.ts';
 import { ANY, checkSize, fn, runtimeError } from './define.ts';

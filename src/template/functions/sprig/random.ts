@@ -4,11 +4,11 @@
  * runes of a string in random order) and uuidv4. Randomness comes from the environment.
  */
 import { GoFuncError } from '../../errors.ts';
-import type { ByteString } from '../../utf8.ts';
+import type { ByteString } from '../../../common/go-utf8.ts';
 import { goInt, type GoFunc, type GoInt, type GoValue } from '../../values.ts';
 import { checkSize, fn } from './define.ts';
 import { randomInt, type SprigEnvironment } from './environment.ts';
-import { runesOf, stringOfRunes } from './unicode.ts';
+import { runesOf, stringOfRunes } from '../../../common/go-unicode.ts';
 
 const DIGITS = '0123456789';
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

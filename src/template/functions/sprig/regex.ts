@@ -1,10 +1,11 @@
 /**
- * sprig's regular expression functions on Go's regexp (re2.ts): the plain forms panic on a bad pattern
- * (regexp.MustCompile's message) except regexMatch, which answers false; the must* forms return the error.
+ * sprig's regular expression functions on Go's regexp (src/common/go-regexp/): the plain forms panic on a bad
+ * pattern (regexp.MustCompile's message) except regexMatch, which answers false; the must* forms return the
+ * error.
  */
 import { GoFuncError } from '../../errors.ts';
 import { canBackquote, quote } from '../../go-strconv.ts';
-import type { ByteString } from '../../utf8.ts';
+import type { ByteString } from '../../../common/go-utf8.ts';
 import {
   GoList,
   goStringList,
@@ -14,27 +15,12 @@ import {
   type GoValue,
 } from '../../values.ts';
 import { fn } from './define.ts';
-import { expandTemplate, GoRegexp, quoteMeta, RegexpSyntaxError } from './re2.ts';
-
-const CACHE_SIZE = 256;
-const cache = new Map<ByteString, GoRegexp | RegexpSyntaxError>();
-
-/** regexp.Compile, cached: the compiled expression, or RegexpSyntaxError. */
-export function compile(pattern: ByteString): GoRegexp {
-  let entry = cache.get(pattern);
-  if (entry === undefined) {
-    try {
-      entry = new GoRegexp(pattern);
-    } catch (error) {
-      if (!(error instanceof RegexpSyntaxError)) throw error;
-      entry = error;
-    }
-    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-    cache.set(pattern, entry);
-  }
-  if (entry instanceof Error) throw entry;
-  return entry;
-}
+import {
+  compileGoRegexpBytes as compile,
+  expandTemplate,
+  quoteMeta,
+  type GoRegexp,
+} from '../../../common/go-regexp/engine.ts';
 
 /** regexp.MustCompile: the panic message names the expression. */
 function mustCompile(pattern: ByteString): GoRegexp {
@@ -128,14 +114,14 @@ export function regexFunctions(): GoFunc[] {
       } catch {
         return false;
       }
-      return regexp.firstMatch(str(text), (steps) => context.charge(steps)) !== undefined;
+      return regexp.matches(str(text), (steps) => context.charge(steps));
     }),
     fn(
       'mustRegexMatch',
       ['string', 'string'],
       'bool',
       ([pattern, text], context) =>
-        compileOrError(str(pattern)).firstMatch(str(text), (steps) => context.charge(steps)) !== undefined,
+        compileOrError(str(pattern)).matches(str(text), (steps) => context.charge(steps)),
       { returnsError: true },
     ),
     fn('regexFindAll', ['string', 'string', 'int'], '[]string', ([pattern, text, n], context) =>

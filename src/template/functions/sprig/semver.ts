@@ -6,11 +6,11 @@
  */
 import { GoFuncError } from '../../errors.ts';
 import { quote } from '../../go-strconv.ts';
-import type { ByteString } from '../../utf8.ts';
+import type { ByteString } from '../../../common/go-utf8.ts';
 import { GoFunc, GoInt, GoStruct, goInt, type GoValue } from '../../values.ts';
 import { fn } from './define.ts';
 import { encodeJsonString, setJsonMarshaler } from './json.ts';
-import { GoRegexp } from './re2.ts';
+import { GoRegexp } from '../../../common/go-regexp/engine.ts';
 
 export interface Version {
   readonly major: bigint;
@@ -116,7 +116,7 @@ export function compareVersions(v: Version, o: Version): number {
 
 // -- constraints -------------------------------------------------------------------------------------------
 
-// The library's regular expressions, run by Go's regexp semantics (re2.ts: linear time, so a hostile
+// The library's regular expressions, run by Go's regexp semantics (common/go-regexp: linear time, so a hostile
 // constraint string cannot make a render backtrack for ever).
 const CV =
   'v?([0-9|x|X|\\*]+)(\\.[0-9|x|X|\\*]+)?(\\.[0-9|x|X|\\*]+)?' +

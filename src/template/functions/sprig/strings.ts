@@ -7,7 +7,7 @@
 import { GoFuncError } from '../../errors.ts';
 import { sprintf } from '../../go-fmt.ts';
 import { quote as goQuote } from '../../go-strconv.ts';
-import { decodeRune, encodeRune, RUNE_ERROR, type ByteString } from '../../utf8.ts';
+import { decodeRune, encodeRune, RUNE_ERROR, type ByteString } from '../../../common/go-utf8.ts';
 import { GoList, GoMap, goStringList, type GoFunc, type GoInt, type GoValue } from '../../values.ts';
 import { isSliceLike, sliceItems, strval } from './convert.ts';
 import { alias, ANY, checkSize, fn } from './define.ts';
@@ -26,7 +26,7 @@ import {
   toTitleRune,
   toUpperRune,
   trimRunes,
-} from './unicode.ts';
+} from '../../../common/go-unicode.ts';
 
 const int = (value: GoValue | undefined): number => Number((value as GoInt).value);
 const str = (value: GoValue | undefined): ByteString => value as ByteString;

@@ -5,7 +5,7 @@
  */
 import { GoFuncError } from '../../errors.ts';
 import { quote } from '../../go-strconv.ts';
-import type { ByteString } from '../../utf8.ts';
+import type { ByteString } from '../../../common/go-utf8.ts';
 import { goMap, type GoFunc, type GoMap, type GoValue } from '../../values.ts';
 import { kindName } from './convert.ts';
 import { ANY_MAP, fn, nilDereference } from './define.ts';

@@ -15,13 +15,18 @@
  */
 import { GoFuncError } from '../../errors.ts';
 import { formatFloat } from '../../go-strconv.ts';
-import { byteStringFromText, decodeRune, textFromByteString, type ByteString } from '../../utf8.ts';
+import {
+  byteStringFromText,
+  decodeRune,
+  textFromByteString,
+  type ByteString,
+} from '../../../common/go-utf8.ts';
 import { goMap, GoMap, type GoFunc, type GoValue } from '../../values.ts';
 import { goValueFromYaml } from '../../yaml-data.ts';
 import { ANY, ANY_MAP, fn } from './define.ts';
 import { UTC, parseTime } from './go-time.ts';
 import { JsonError, marshalJson } from './json.ts';
-import { isDigitRune, isLetterRune } from './unicode.ts';
+import { isDigitRune, isLetterRune, runesOf } from '../../../common/go-unicode.ts';
 
 // -- JSON text → yaml.v2's decoded values ------------------------------------------------------------------
 
@@ -412,8 +417,8 @@ function analyze(value: ByteString): Analysis {
 
 /** yaml.v2's key order (sorter.go): letters before digits, digit runs compared as numbers. */
 function keyLess(a: ByteString, b: ByteString): boolean {
-  const ar = runes(a);
-  const br = runes(b);
+  const ar = runesOf(a);
+  const br = runesOf(b);
   for (let i = 0; i < ar.length && i < br.length; i++) {
     if (ar[i] === br[i]) continue;
     const al = isLetterRune(ar[i]!);
@@ -442,16 +447,6 @@ function keyLess(a: ByteString, b: ByteString): boolean {
     return ar[i]! < br[i]!;
   }
   return ar.length < br.length;
-}
-
-function runes(text: ByteString): number[] {
-  const out: number[] = [];
-  for (let index = 0; index < text.length;) {
-    const [rune, size] = decodeRune(text, index);
-    out.push(rune);
-    index += size;
-  }
-  return out;
 }
 
 class Emitter {

@@ -1,9 +1,10 @@
 /**
- * Go's unicode package as sprig's string helpers use it: simple (one rune to one rune) case mappings, which
- * differ from JavaScript's full mappings ("ß" stays "ß" in Go's ToUpper, "İ" lowers to "i", a final "Σ" lowers
- * to "σ"), and the rune classes (IsSpace, IsUpper, IsLetter…). Runes are code points. Pure.
+ * Go's unicode package as sprig's string helpers and the regexp engine use it: simple (one rune to one rune)
+ * case mappings, which differ from JavaScript's full mappings ("ß" stays "ß" in Go's ToUpper, "İ" lowers to
+ * "i", a final "Σ" lowers to "σ"), and the rune classes (IsSpace, IsUpper, IsLetter…). Runes are code points.
+ * Pure.
  */
-import { decodeLastRune, decodeRune, encodeRune, type ByteString } from '../../utf8.ts';
+import { decodeLastRune, decodeRune, encodeRune, type ByteString } from './go-utf8.ts';
 
 const UPPER = /^\p{Lu}$/u;
 const LOWER = /^\p{Ll}$/u;

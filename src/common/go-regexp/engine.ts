@@ -1,16 +1,18 @@
 /**
- * Go's regexp, implemented as Go implements it: the pattern is parsed with Go's syntax (RE2, Perl flags) and
+ * Go's regexp, implemented as Go implements it, for all of Cloak (templates use it on byte strings directly;
+ * index.ts puts it over JavaScript strings): the pattern is parsed with Go's syntax (RE2, Perl flags) and
  * Go's error messages ("error parsing regexp: missing closing ): `(a`"), compiled to Go's instruction program
  * (the same construction, so alternatives and repetitions have Go's priorities), and run by a Pike VM, as
  * Go's regexp runs in general. Matching is leftmost-first, takes time linear in the input (a pattern like
- * `(a+)+$` cannot hang a render, as it could on JavaScript's backtracking engine), and works on byte strings
- * as Go's does: an invalid byte is one U+FFFD rune, offsets are bytes, results keep the input's bytes.
+ * `(a+)+$` cannot hang a render or an API write, as it could on JavaScript's backtracking engine), and works
+ * on byte strings as Go's does: an invalid byte is one U+FFFD rune, offsets are bytes, results keep the
+ * input's bytes.
  * `.` never matches "\n" unless (?s), `^`/`$` are text edges unless (?m), `\s` `\d` `\w` `\b` and the POSIX
  * classes are ASCII, `\pL` and `\p{Greek}` are Unicode's, (?i) folds case simply (k K K, s S ſ). FindAll,
  * ReplaceAll and Split follow Go's rules for empty matches. Pure.
  */
-import { decodeLastRune, decodeRune, type ByteString } from '../../utf8.ts';
-import { toLowerRune, toUpperRune } from './unicode.ts';
+import { decodeLastRune, decodeRune, type ByteString } from '../go-utf8.ts';
+import { toLowerRune, toUpperRune } from '../go-unicode.ts';
 
 export class RegexpSyntaxError extends Error {
   constructor(code: string, expr: ByteString) {
@@ -153,11 +155,17 @@ function inRanges(ranges: readonly Range[], rune: number): boolean {
   return false;
 }
 
-/** A class test; with (?i) a rune matches when any rune of its fold orbit is in the class. */
+/**
+ * A class test; with (?i) a rune matches when any rune of its fold orbit is in the class. The answers for ASCII
+ * are worked out once, since most texts are mostly ASCII.
+ */
 function classTest(items: readonly RuneTest[], negated: boolean, fold: boolean): RuneTest {
   const base = (rune: number): boolean => items.some((item) => item(rune));
   const folded = fold ? (rune: number) => base(rune) || foldOrbit(rune).some(base) : base;
-  return negated ? (rune) => !folded(rune) : folded;
+  const test = negated ? (rune: number) => !folded(rune) : folded;
+  const ascii = new Uint8Array(0x80);
+  for (let rune = 0; rune < 0x80; rune++) ascii[rune] = test(rune) ? 1 : 0;
+  return (rune) => (rune >= 0 && rune < 0x80 ? ascii[rune] === 1 : test(rune));
 }
 
 const rangeTest =
@@ -803,6 +811,16 @@ class Compiler {
 
 // -- matching (Go's Pike VM, regexp/exec.go) ---------------------------------------------------------------
 
+/** Whether every path from pc passes \A (Go's StartCond having EmptyBeginText) before reading a rune. */
+function startsAtBeginText(program: readonly Inst[], pc: number): boolean {
+  for (;;) {
+    const inst = program[pc]!;
+    if (inst.op === 'assert' && (inst.condition & Empty.BeginText) !== 0) return true;
+    if (inst.op !== 'assert' && inst.op !== 'save' && inst.op !== 'nop') return false;
+    pc = inst.out;
+  }
+}
+
 const END = -1;
 
 const isWordChar = (rune: number): boolean =>
@@ -828,6 +846,79 @@ function emptyContext(r1: number, r2: number): number {
 interface Thread {
   pc: number;
   caps: number[];
+}
+
+const Op = { Fail: 0, Alt: 1, Rune: 2, Assert: 3, Skip: 4, Match: 5 } as const;
+
+/** A program as parallel arrays: opcode, out, and arg (an alt's other branch, or an assertion's condition). */
+interface FlatProgram {
+  readonly ops: Uint8Array;
+  readonly outs: Int32Array;
+  readonly args: Int32Array;
+  readonly tests: readonly (RuneTest | undefined)[];
+}
+
+function flatten(program: readonly Inst[]): FlatProgram {
+  const ops = new Uint8Array(program.length);
+  const outs = new Int32Array(program.length);
+  const args = new Int32Array(program.length);
+  const tests: (RuneTest | undefined)[] = [];
+  program.forEach((inst, pc) => {
+    tests.push(inst.op === 'rune' ? inst.test : undefined);
+    if (inst.op === 'fail' || inst.op === 'match') {
+      ops[pc] = inst.op === 'fail' ? Op.Fail : Op.Match;
+      return;
+    }
+    outs[pc] = inst.out;
+    if (inst.op === 'alt') [ops[pc], args[pc]] = [Op.Alt, inst.arg];
+    else if (inst.op === 'assert') [ops[pc], args[pc]] = [Op.Assert, inst.condition];
+    else ops[pc] = inst.op === 'rune' ? Op.Rune : Op.Skip;
+  });
+  return { ops, outs, args, tests };
+}
+
+/**
+ * The rune at byte `at` and its size packed in one number (rune * 8 + size; `>> 3` and `& 7` unpack), END and 0
+ * past the text: the matching loop then allocates nothing per rune.
+ */
+function packedRuneAt(input: ByteString, at: number): number {
+  if (at >= input.length) return END * 8;
+  const byte = input.charCodeAt(at);
+  if (byte < 0x80) return byte * 8 + 1;
+  const [rune, size] = decodeRune(input, at);
+  return rune * 8 + size;
+}
+
+/** The program counters of a step, each at most once (Go's sparse set), for matching without captures. */
+class PcSet {
+  readonly pcs: Int32Array;
+  length = 0;
+  /** Room for #addPc's work list: each alt pushes once per step, so the program's size is enough. */
+  readonly stack: Int32Array;
+  readonly #marks: Int32Array;
+  #generation = 1;
+
+  constructor(size: number) {
+    this.pcs = new Int32Array(size);
+    this.stack = new Int32Array(size + 1);
+    this.#marks = new Int32Array(size);
+  }
+
+  clear(): void {
+    this.length = 0;
+    if (this.#generation === 0x7fffffff) {
+      this.#marks.fill(0);
+      this.#generation = 0;
+    }
+    this.#generation++;
+  }
+
+  /** Marks pc as visited; false when it already was. */
+  visit(pc: number): boolean {
+    if (this.#marks[pc] === this.#generation) return false;
+    this.#marks[pc] = this.#generation;
+    return true;
+  }
 }
 
 /** A run queue with Go's sparse-set dedup: a program counter enters a queue once per step. */
@@ -860,6 +951,11 @@ export class GoRegexp {
   readonly #program: readonly Inst[];
   readonly #start: number;
   readonly #slots: number;
+  /** Whether every match must begin at the text's start (the program opens with \A or ^ without (?m)). */
+  readonly #anchored: boolean;
+  #pcSets: [PcSet, PcSet] | undefined;
+  /** The program again as flat arrays (one shape, so the matching loop stays fast), for matches(). */
+  readonly #flat: FlatProgram;
 
   constructor(pattern: ByteString) {
     this.source = pattern;
@@ -872,6 +968,8 @@ export class GoRegexp {
     this.#program = compiler.program;
     this.#start = body.start;
     this.#slots = groupNames.length * 2;
+    this.#anchored = startsAtBeginText(this.#program, this.#start);
+    this.#flat = flatten(this.#program);
   }
 
   /** Follows empty transitions from pc (out before arg, as Go's add) and queues the threads that reach a rune or match. */
@@ -910,6 +1008,82 @@ export class GoRegexp {
    * each step runs every live thread once. `charge` is told about the work.
    */
   exec(input: ByteString, from: number, charge?: (steps: number) => void): number[] | undefined {
+    return this.#run(input, from, charge);
+  }
+
+  /**
+   * Whether the text holds a match (Go's MatchString). No positions are wanted, so a thread is only a program
+   * counter, and the first thread to reach the match answers. Linear in the input, as exec.
+   */
+  matches(input: ByteString, charge?: (steps: number) => void): boolean {
+    // The sets are kept between calls (taken while in use), so that a match allocates nothing.
+    const size = this.#program.length;
+    const [first, second] = this.#pcSets ?? [new PcSet(size), new PcSet(size)];
+    this.#pcSets = undefined;
+    try {
+      first.clear();
+      second.clear();
+      return this.#matches(input, first, second, charge);
+    } finally {
+      this.#pcSets = [first, second];
+    }
+  }
+
+  #matches(input: ByteString, runq: PcSet, nextq: PcSet, charge?: (steps: number) => void): boolean {
+    let pos = 0;
+    let packed = packedRuneAt(input, pos);
+    let r = packed >> 3;
+    let width = packed & 7;
+    let condition = emptyContext(END, r);
+    for (;;) {
+      if (!(this.#anchored && pos > 0)) {
+        if (this.#addPc(runq, this.#start, condition)) return true;
+      } else if (runq.length === 0) return false;
+      if (width === 0) return false;
+      packed = packedRuneAt(input, pos + width);
+      const nextCondition = emptyContext(r, packed >> 3);
+      charge?.(runq.length + 1);
+      const { tests, outs } = this.#flat;
+      for (let i = 0; i < runq.length; i++) {
+        const pc = runq.pcs[i]!;
+        if (tests[pc]!(r) && this.#addPc(nextq, outs[pc]!, nextCondition)) return true;
+      }
+      pos += width;
+      r = packed >> 3;
+      width = packed & 7;
+      condition = nextCondition;
+      runq.clear();
+      [runq, nextq] = [nextq, runq];
+    }
+  }
+
+  /** #add without captures: queues the rune instructions reachable from pc; true when the match is reachable. */
+  #addPc(set: PcSet, pc: number, condition: number): boolean {
+    const { ops, outs, args } = this.#flat;
+    const stack = set.stack;
+    let top = 0;
+    stack[top++] = pc;
+    while (top > 0) {
+      let at = stack[--top]!;
+      for (;;) {
+        if (at === 0 || !set.visit(at)) break;
+        const op = ops[at];
+        if (op === Op.Alt) {
+          stack[top++] = args[at]!;
+        } else if (op === Op.Assert) {
+          if ((args[at]! & ~condition) !== 0) break;
+        } else if (op !== Op.Skip) {
+          if (op === Op.Match) return true;
+          if (op === Op.Rune) set.pcs[set.length++] = at;
+          break;
+        }
+        at = outs[at]!;
+      }
+    }
+    return false;
+  }
+
+  #run(input: ByteString, from: number, charge?: (steps: number) => void): number[] | undefined {
     const program = this.#program;
     let runq = new Queue(program.length);
     let nextq = new Queue(program.length);
@@ -919,8 +1093,10 @@ export class GoRegexp {
     let [r, width] = step(pos);
     let condition = emptyContext(pos > 0 ? decodeLastRune(input, pos)[0] : END, r);
     for (;;) {
-      if (runq.threads.length === 0 && matched) break;
-      if (!matched) {
+      // An anchored program cannot start a match past the text's start (Go's pike VM stops there too).
+      const canStart = !matched && !(this.#anchored && pos > 0);
+      if (runq.threads.length === 0 && !canStart) break;
+      if (canStart) {
         // A new thread at the lowest priority: those already running started further left.
         const caps = new Array<number>(this.#slots).fill(-1);
         this.#add(runq, this.#start, pos, caps, condition);
@@ -1000,6 +1176,29 @@ export class GoRegexp {
     }
     return out + input.slice(lastMatchEnd);
   }
+}
+
+const CACHE_SIZE = 1024;
+const cache = new Map<ByteString, GoRegexp | RegexpSyntaxError>();
+
+/**
+ * regexp.Compile, cached (templates, sops rules and CRD patterns meet the same few patterns again and again):
+ * the compiled expression, or RegexpSyntaxError thrown. The oldest entry goes when the cache is full.
+ */
+export function compileGoRegexpBytes(pattern: ByteString): GoRegexp {
+  let entry = cache.get(pattern);
+  if (entry === undefined) {
+    try {
+      entry = new GoRegexp(pattern);
+    } catch (error) {
+      if (!(error instanceof RegexpSyntaxError)) throw error;
+      entry = error;
+    }
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(pattern, entry);
+  }
+  if (entry instanceof RegexpSyntaxError) throw entry;
+  return entry;
 }
 
 export function quoteMeta(text: ByteString): ByteString {
