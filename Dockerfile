@@ -18,4 +18,8 @@ COPY bin ./bin
 COPY src ./src
 USER 65532:65532
 EXPOSE 8080 8081
-ENTRYPOINT ["/nodejs/bin/node", "bin/cloak", "operator"]
+# The operator's memory settings (src/cli/commands/operator-memory.ts, docs/adr/0014), given here so that the
+# process does not restart itself to apply them. The compile cache (on the Deployment's /tmp emptyDir) is named
+# so that worker threads use it too.
+ENV MALLOC_MMAP_THRESHOLD_=131072 NODE_COMPILE_CACHE=/tmp/node-compile-cache
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=2", "--optimize-for-size", "bin/cloak", "operator"]

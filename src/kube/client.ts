@@ -1,7 +1,8 @@
 /**
  * Talking to a Kubernetes API server as kubectl does: configuration and authentication come from the official
  * client (`@kubernetes/client-node`: kubeconfig merging, exec plugins, in-cluster service accounts), plus the
- * kubectl override flags. The client is loaded on first use only; it costs about half a second to import.
+ * kubectl override flags. Only its `KubeConfig` is loaded, on first use, without the generated API
+ * (`client-node.ts`).
  */
 import { existsSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
@@ -10,6 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
 import { CloakError } from '../common/errors.ts';
+import { kubeConfigClass } from './client-node.ts';
 
 export interface KubeOptions {
   kubeconfig?: string | undefined;
@@ -46,7 +48,7 @@ export async function loadKubeConfig(
   options: KubeOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<KubeConfig> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
+  const KubeConfig = await kubeConfigClass();
   const loaded = new KubeConfig();
   try {
     if (options.kubeconfig) {

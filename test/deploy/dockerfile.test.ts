@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
+import { OPERATOR_MALLOC_ENV, OPERATOR_NODE_FLAGS } from '../../src/cli/commands/operator-memory.ts';
 import { parseManifests } from '../../src/manifests/decode.ts';
 import { MANIFESTS_FILE, REPOSITORY } from '../../tools/render-chart.ts';
 
@@ -123,7 +124,19 @@ test('the final stage: numeric non-root user (the Deployment’s), the operator 
   const command = JSON.parse(entrypoint?.args ?? 'null') as string[];
   assert.ok(Array.isArray(command), 'ENTRYPOINT in exec form (signals reach node, no shell)');
   assert.match(command[0] ?? '', /(^|\/)node$/);
-  assert.deepEqual(command.slice(1), ['bin/cloak', 'operator']);
+  // The operator's memory settings, as `cloak operator` would otherwise restart itself to apply them.
+  assert.deepEqual(command.slice(1), [...OPERATOR_NODE_FLAGS, 'bin/cloak', 'operator']);
+  const environment = finalStage
+    .filter(({ keyword }) => keyword === 'ENV')
+    .flatMap(({ args }) => args.split(/\s+/))
+    .map((pair) => pair.split('=', 2) as [string, string]);
+  assert.deepEqual(Object.fromEntries(environment), {
+    ...OPERATOR_MALLOC_ENV,
+    NODE_COMPILE_CACHE: '/tmp/node-compile-cache',
+  });
+  // …where the pod can write it.
+  const mounts = (pod.containers[0] as unknown as { volumeMounts: { mountPath: string }[] }).volumeMounts;
+  assert.ok(mounts.some(({ mountPath }) => mountPath === '/tmp'));
   // The Deployment passes only flags: the entry point names the command.
   assert.ok(pod.containers[0]?.args.every((arg) => arg.startsWith('--')));
 

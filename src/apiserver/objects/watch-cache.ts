@@ -134,12 +134,20 @@ export class WatchCache {
   }
 
   /**
-   * Storage history at and below `revision` is gone: the window must not serve it either, so that a watch
-   * from a compacted revision fails with 410 as it would against storage.
+   * Storage history at and below `revision` is gone, and so are the window's events up to there. What the
+   * window still knows is every change to this resource after the last event it dropped: a watch from that
+   * revision or later misses nothing and is served from here, however far storage has compacted (as in
+   * kube-apiserver, whose watch cache answers 410 only below its oldest buffered event, not below etcd's
+   * compaction). Moving the start to `revision` itself would expire every watcher of a resource that stayed
+   * quiet while others were written — an idle informer's resourceVersion (its last event, or a bookmark that
+   * can only carry that) — and make each one relist everything after every compaction. A watch from before
+   * a dropped event still gets 410, from storage.
    */
   compacted(revision: number): void {
-    while (this.#window.length > 0 && (this.#window[0]?.revision ?? 0) <= revision) this.#window.shift();
-    this.#windowStart = Math.max(this.#windowStart, revision);
+    while (this.#window.length > 0 && (this.#window[0]?.revision ?? 0) <= revision) {
+      const dropped = this.#window.shift();
+      if (dropped) this.#windowStart = Math.max(this.#windowStart, dropped.revision);
+    }
   }
 
   /** Starts the storage watch (a list taken afterwards is then always inside the window). */

@@ -149,6 +149,9 @@ export function registerOperatorCommand(program: Command): void {
     .option('--workers <n>', 'SealedSecrets reconciled at once', '4')
     .option('--unseal-workers <n>', 'worker threads for RSA work (default: one per core; 0: none)')
     .action(async (flags: OperatorFlags) => {
+      // Before anything starts: V8's heap and malloc are configured when a process starts (docs/adr/0014).
+      const { restartWithMemorySettings } = await import('./operator-memory.ts');
+      restartWithMemorySettings();
       const { runOperator } = await import('./operator-run.ts');
       await runOperator(flags);
     });

@@ -8,7 +8,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CloakError } from '../../common/errors.ts';
 import {
-  kubeRequest,
   kubeStream,
   loadKubeConfig,
   KubeConfigError,
@@ -132,23 +131,29 @@ export class ApiClient {
 
   /** One request after the rate limit, retried while the server says to come back later. */
   async request(request: KubeRequest): Promise<KubeResponse> {
+    return readAll(await this.#send(request));
+  }
+
+  /** A request whose 2xx body is JSON; anything else is thrown as a KubeApiError. */
+  async json<T>(request: KubeRequest): Promise<T> {
+    const response = await this.#send(request);
+    if (response.status < 200 || response.status > 299) throw apiError(await readAll(response));
+    return JSON.parse(await readText(response)) as T;
+  }
+
+  /** Sends the request (after the rate limit) until the server stops saying to come back later. */
+  async #send(request: KubeRequest): Promise<KubeStreamResponse> {
     for (let attempt = 0; ; attempt++) {
       await this.#throttle(request.signal);
-      const response = await kubeRequest(this.config, {
+      const response = await kubeStream(this.config, {
         ...request,
         timeoutMs: request.timeoutMs ?? this.#timeoutMs,
       });
       const wait = retryAfterMs(response.status, response.headers);
       if (wait === undefined || attempt >= this.#maxRetries || request.signal?.aborted) return response;
+      response.body.resume(); // read and dropped, so that the connection can serve the retry
       await sleep(this.#clock, Math.min(wait, this.#maxRetryAfterMs), request.signal);
     }
-  }
-
-  /** A request whose 2xx body is JSON; anything else is thrown as a KubeApiError. */
-  async json<T>(request: KubeRequest): Promise<T> {
-    const response = await this.request(request);
-    if (response.status < 200 || response.status > 299) throw apiError(response);
-    return JSON.parse(response.body.toString('utf8')) as T;
   }
 
   get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T> {
@@ -294,6 +299,21 @@ export function apiError(response: KubeResponse): KubeApiError {
     responseMessage(response).split('\n', 1)[0] ?? '',
     retryAfter,
   );
+}
+
+/**
+ * The body as text, decoded as it arrives: a LIST page (a megabyte or more for 500 Secrets that carry a
+ * last-applied annotation) never sits in memory as its chunks plus their concatenation plus its text, and
+ * the chunks die young, before the scavenger can promote their malloc'd bytes into the old generation.
+ */
+function readText(response: KubeStreamResponse): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    response.body.setEncoding('utf8');
+    response.body.on('data', (chunk: string) => (text += chunk));
+    response.body.on('error', reject);
+    response.body.on('end', () => resolve(text));
+  });
 }
 
 async function readAll(response: KubeStreamResponse): Promise<KubeResponse> {

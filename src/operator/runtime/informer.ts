@@ -11,6 +11,11 @@
  * and the managed fields and last-applied annotation the server still sends are dropped. A server that ignores
  * the `as=` parameter sends whole objects: they are reduced here instead (counted in `reducedLocally`, and
  * logged once). That is how every Secret in a cluster can be watched without holding every Secret's value.
+ *
+ * Managed fields are dropped from every cached object unless asked for (controller-runtime's
+ * TransformStripManagedFields): no controller reads them from a cache, and they are often a third of an object.
+ * LIST pages hold 100 objects (client-go asks for 500): a page is parsed whole, so its size bounds the memory a
+ * LIST needs at once, and metadata-only pages still carry each object's last-applied annotation (docs/adr/0014).
  */
 import { CloakError } from '../../common/errors.ts';
 import type { ApiClient } from './api-client.ts';
@@ -23,12 +28,15 @@ import {
   isPartialObjectMetadata,
   objectKey,
   toMetadataOnly,
+  withoutManagedFields,
   type KubeObject,
   type ResourceType,
 } from './resource.ts';
 
 export const METADATA_LIST_ACCEPT =
   'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+/** Objects per LIST page unless told otherwise (see the module comment). */
+export const DEFAULT_PAGE_SIZE = 100;
 /** How long past its timeoutSeconds a watch may stay open before it is presumed dead. */
 const WATCH_DEADLINE_SLACK_SECONDS = 30;
 
@@ -51,7 +59,9 @@ export interface InformerOptions<T extends KubeObject> {
   fieldSelector?: string;
   /** Keep metadata only (see the module comment). */
   metadataOnly?: boolean;
-  /** Objects per LIST page. */
+  /** Keep `metadata.managedFields` in the cache (dropped by default). */
+  keepManagedFields?: boolean;
+  /** Objects per LIST page (default 100). */
   pageSize?: number;
   /** How often every cached object is re-delivered as an update; 0 never. */
   resyncPeriodMs?: number;
@@ -178,7 +188,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         namespace: this.#options.namespace,
         labelSelector: this.#options.labelSelector,
         fieldSelector: this.#options.fieldSelector,
-        limit: this.#options.pageSize ?? 500,
+        limit: this.#options.pageSize ?? DEFAULT_PAGE_SIZE,
         continue: continueToken,
         accept: this.#options.metadataOnly ? METADATA_LIST_ACCEPT : undefined,
         signal,
@@ -290,7 +300,9 @@ export class Informer<T extends KubeObject = KubeObject> {
           'the API server sent whole objects for a metadata-only request; reducing them here',
         );
       }
-      reduced = toMetadataOnly(object) as T;
+      reduced = toMetadataOnly(object) as T; // managed fields always go
+    } else if (!this.#options.keepManagedFields) {
+      reduced = withoutManagedFields(object);
     }
     return this.#options.transform ? this.#options.transform(reduced) : reduced;
   }

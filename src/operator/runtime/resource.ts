@@ -1,7 +1,7 @@
 /**
  * Which resource a client, informer or event talks about, and where it lives in the REST API (pure).
  */
-import type { ObjectMeta } from '../../kube/objects.ts';
+import type { ObjectMeta, StringMap } from '../../kube/objects.ts';
 
 /** A Kubernetes object as the runtime handles it: whatever its kind, it has metadata. */
 export interface KubeObject {
@@ -86,20 +86,40 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
 /** Annotation in which `kubectl apply` keeps a full copy of the applied object, Secret values included. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
+/** The apiVersion of PartialObjectMetadata (one string shared by every cached object). */
+const META_V1 = 'meta.k8s.io/v1';
+
 /**
  * The object reduced to what a metadata-only cache keeps: a `PartialObjectMetadata` without what would still
  * carry the body — managed fields, and the last-applied annotation (for a Secret, a plaintext copy of its
  * data). An API server that honours `as=PartialObjectMetadata` sends only metadata, but with both of those (kube
  * copies the whole ObjectMeta); one that ignores it sends the whole object. Either way the result is the same.
+ * Annotations left empty by that are dropped too: a cache of 10,000 `kubectl apply`d Secrets would otherwise keep
+ * 10,000 empty maps.
  */
 export function toMetadataOnly(object: KubeObject): KubeObject {
-  const { managedFields: _managed, ...metadata } = object.metadata;
-  if (metadata.annotations && LAST_APPLIED_ANNOTATION in metadata.annotations) {
-    const { [LAST_APPLIED_ANNOTATION]: _applied, ...annotations } = metadata.annotations;
-    metadata.annotations = annotations;
+  const { managedFields: _managed, annotations, ...rest } = object.metadata;
+  let metadata: ObjectMeta = rest;
+  if (annotations) {
+    const kept =
+      LAST_APPLIED_ANNOTATION in annotations ? withoutKey(annotations, LAST_APPLIED_ANNOTATION) : annotations;
+    if (Object.keys(kept).length > 0) metadata = { ...rest, annotations: kept };
   }
-  const apiVersion = isPartialObjectMetadata(object) ? object.apiVersion : 'meta.k8s.io/v1';
+  const apiVersion =
+    !isPartialObjectMetadata(object) || object.apiVersion === META_V1 ? META_V1 : object.apiVersion;
   return { apiVersion, kind: 'PartialObjectMetadata', metadata };
+}
+
+/** The object without `metadata.managedFields` (the same object when it has none). */
+export function withoutManagedFields<T extends KubeObject>(object: T): T {
+  if (object.metadata.managedFields === undefined) return object;
+  const { managedFields: _managed, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
+function withoutKey(map: StringMap, key: string): StringMap {
+  const { [key]: _dropped, ...rest } = map;
+  return rest;
 }
 
 /** Whether the server already answered with metadata only (it honoured the metadata-only Accept header). */

@@ -136,3 +136,16 @@ test('no kubeconfig is an error, never http://localhost:8080', async (t) => {
   process.env['KUBECONFIG'] = join(home, 'missing');
   await assert.rejects(ApiClient.connect(), /cannot load kubeconfig/);
 });
+
+test('a JSON body that arrives in pieces, one of them ending inside a character, is read whole', async (t) => {
+  const body = Buffer.from(JSON.stringify({ metadata: { name: 'pieces' }, data: { text: 'Grüße, ✓' } }));
+  const split = body.indexOf(Buffer.from('✓')) + 1; // after the first of the character's three bytes
+  const kubeconfig = await serveKubeStub(t, (_request, response) => {
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    response.write(body.subarray(0, split));
+    setTimeout(() => response.end(body.subarray(split)), 50);
+  });
+  const client = new ApiClient(await loadClusterConfig({ kubeconfig }));
+  const object = await client.get(CONFIG_MAPS, 'default', 'pieces');
+  assert.deepEqual(object['data'], { text: 'Grüße, ✓' });
+});

@@ -190,6 +190,32 @@ test('informers against cloak dev cluster', async (t) => {
     await eventually('a delete after the relist', () => seen.includes('delete default/r-keep'));
   });
 
+  await t.test('an idle informer resumes its watches across compactions without relisting', async () => {
+    // Nothing matches: the informer's resourceVersion stays where its LIST left it, while other writes move
+    // the revision on and the cluster compacts every second. Each 2 s watch then resumes from that version.
+    const informer = new Informer({
+      client,
+      type: SECRETS,
+      labelSelector: 'idle-informer=yes',
+      metadataOnly: true,
+      minWatchTimeoutSeconds: 2,
+      random: () => 0,
+    });
+    void informer.run(stop.signal);
+    await informer.waitForSync();
+    for (let i = 0; i < 12; i++) {
+      await client.create(CONFIG_MAPS, configMap(`idle-other-${i}`));
+      await sleep(500);
+    }
+    assert.equal(informer.lists, 1, 'every watch resumed from where the last one ended');
+    await client.create(SECRETS, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'idle-woken', namespace: 'default', labels: { 'idle-informer': 'yes' } },
+    });
+    await eventually('the Secret through a resumed watch', () => informer.cache.size === 1);
+  });
+
   await t.test('a watch that falls silent past its timeout is abandoned and resumed', async (t2) => {
     const proxy = await startTcpProxy(t2, Number(new URL(cluster.url).port));
     const config = await loadClusterConfig({

@@ -2,7 +2,8 @@
  * The informer's metadata-only mode against two kinds of API server, played by a small HTTP server: one that
  * honours `as=PartialObjectMetadata[List]` (as kube-apiserver and cloak dev cluster do, keeping managed fields and
  * the last-applied annotation in the metadata) and one that ignores it and sends whole Secrets. Either way the
- * cache holds the same reduced objects, and only the second needs the informer's own reduction.
+ * cache holds the same reduced objects, and only the second needs the informer's own reduction. Then what every
+ * cache does: LIST pages of 100, and managed fields dropped unless asked for.
  */
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,7 +11,7 @@ import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../../../src/operator/runtime/api-client.ts';
 import { Informer } from '../../../src/operator/runtime/informer.ts';
-import { SECRETS, type KubeObject } from '../../../src/operator/runtime/resource.ts';
+import { CONFIG_MAPS, SECRETS, type KubeObject } from '../../../src/operator/runtime/resource.ts';
 import { serveKubeStub } from '../../helpers/kube-stub.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -110,3 +111,44 @@ for (const honoursMetadata of [true, false]) {
     assert.match(accepts[1] ?? '', /^watch application\/json;as=PartialObjectMetadata;g=meta\.k8s\.io;v=v1,/);
   });
 }
+
+test('every cache drops managed fields unless asked to keep them; LIST pages hold 100 objects', async (t) => {
+  const queries: string[] = [];
+  const kubeconfig = await serveKubeStub(t, (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://x');
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    if (url.searchParams.has('watch')) return; // stays open, quiet
+    queries.push(url.searchParams.get('limit') ?? '');
+    const item = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'cm',
+        namespace: 'default',
+        resourceVersion: '5',
+        managedFields: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:data': {} } }],
+      },
+      data: { key: 'value' },
+    };
+    response.end(
+      JSON.stringify({ kind: 'ConfigMapList', metadata: { resourceVersion: '5' }, items: [item] }),
+    );
+  });
+  const client = await ApiClient.connect({ kubeconfig });
+  const stop = new AbortController();
+  t.after(() => stop.abort());
+  const stripped = new Informer({ client, type: CONFIG_MAPS });
+  const kept = new Informer({ client, type: CONFIG_MAPS, keepManagedFields: true });
+  for (const informer of [stripped, kept]) {
+    void informer.run(stop.signal);
+    await informer.waitForSync(AbortSignal.timeout(10_000));
+  }
+  assert.deepEqual(stripped.cache.get('default/cm'), {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'cm', namespace: 'default', resourceVersion: '5' },
+    data: { key: 'value' },
+  });
+  assert.equal(kept.cache.get('default/cm')?.metadata.managedFields?.length, 1);
+  assert.deepEqual(queries, ['100', '100']);
+});

@@ -114,4 +114,12 @@ test('metadata-only objects keep no data, managed fields or last-applied copy', 
   });
   assert.ok(!JSON.stringify(reduced).includes('aHVudGVyMg'));
   assert.ok(secret.data, 'the input is left alone');
+
+  // `kubectl apply`'s annotation was the only one: no empty map is kept for it.
+  const applied = toMetadataOnly({
+    ...secret,
+    metadata: { name: 's', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } },
+  });
+  assert.deepEqual(applied.metadata, { name: 's' });
+  assert.ok(!('annotations' in applied.metadata));
 });
