@@ -7,16 +7,22 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_CONTROLLER_NAME, DEFAULT_KEY_PREFIX, DEFAULT_KEY_TTL } from '../../sealing/constants.ts';
 import { applyFlagEnvironment } from '../flag-env.ts';
+import type { KubectlFlagValues } from '../kube-flags.ts';
 
-export interface OperatorFlags {
-  kubeconfig?: string;
-  context?: string;
-  cluster?: string;
-  user?: string;
-  server?: string;
-  token?: string;
-  insecureSkipTlsVerify?: boolean;
-  certificateAuthority?: string;
+/** The cluster-selecting kubectl flags the operator takes (its --namespace is the controller's, not kubectl's). */
+type OperatorKubectlFlags = Pick<
+  KubectlFlagValues,
+  | 'kubeconfig'
+  | 'context'
+  | 'cluster'
+  | 'user'
+  | 'server'
+  | 'token'
+  | 'insecureSkipTlsVerify'
+  | 'certificateAuthority'
+>;
+
+export interface OperatorFlags extends OperatorKubectlFlags {
   namespace?: string;
   keyPrefix: string;
   keySize: string;
