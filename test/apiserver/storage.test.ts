@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -628,6 +629,20 @@ test('SQLite storage', async (t) => {
       assert.ok(syncs >= 3 && syncs <= commits(), `${syncs} syncs, ${commits()} commits`);
     },
   );
+
+  await t.test('a failed sync fails the writes waiting for it, and everything after', async () => {
+    const path = join(dir, 'unsyncable.db');
+    const storage = await openSqliteStorage({ path });
+    try {
+      // The WAL file vanishes under the store (SQLite writes on into the unlinked file): it cannot be synced.
+      await rm(`${path}-wal`);
+      await assert.rejects(storage.create('/registry/lost', text('x')), { code: 'ERR_STORAGE_IO' });
+      await assert.rejects(storage.get('/registry/lost'), /restart the server/);
+      await assert.rejects(storage.create('/registry/later', text('y')), { code: 'ERR_STORAGE_IO' });
+    } finally {
+      await storage.close();
+    }
+  });
 
   await t.test('under a steady stream of writes, a new watcher still catches up and goes live', async (t) => {
     const storage = await opened(t, () => openSqliteStorage({ path: join(dir, 'stream.db') }));

@@ -480,6 +480,8 @@ class SqliteStorage implements Storage {
 
   /** A read: answered at once, or, when it saw writes not yet on disk, once they are. */
   #read<T>(body: () => T): Promise<T> {
+    // After a failed sync what the file holds is unknown: nothing is served until a restart reads the WAL.
+    if (this.#broken) return Promise.reject(this.#broken);
     const batch = this.#open ?? this.#unsynced.at(-1);
     if (!batch) return settle(body);
     let value: T;
@@ -556,9 +558,13 @@ class SqliteStorage implements Storage {
 
   #fsyncWal(): Promise<void> {
     if (this.#walPath === undefined) return Promise.resolve();
-    // The WAL exists from the first commit on, and stays (the connection keeps it open) until close.
-    this.#walFd ??= openSync(this.#walPath, 'r');
-    const fd = this.#walFd;
+    let fd: number;
+    try {
+      // The WAL exists from the first commit on, and stays (the connection keeps it open) until close.
+      fd = this.#walFd ??= openSync(this.#walPath, 'r');
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
   }
 
