@@ -175,6 +175,10 @@ export class UnsealPool implements ValueOpener, AsyncDisposable {
     if (this.#queueHead === this.#queue.length) {
       this.#queue.length = 0;
       this.#queueHead = 0;
+    } else if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
+      // A queue that never drains (steady load) must not keep every value it ever held.
+      this.#queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
     }
     return taken;
   }

@@ -140,3 +140,26 @@ test('closing the pool fails the work still queued or in flight', async () => {
   await pool.close();
   await rejected;
 });
+
+test('a long queue is worked through in order (the queue compacts itself as it goes)', async () => {
+  const keys = await keyring();
+  const sealed = (await sealedBatch(6, 1)).map(({ sealed, where }) => {
+    const plan = planUnseal(sealed, where);
+    return { data: plan.values[0]!.data, label: plan.label, hint: plan.hint };
+  });
+  await using pool = new UnsealPool(keys.keys, 2);
+  // Values too short to hold an RSA block fail at once, so 5,000 of them are quick; six real ones mark the order.
+  const requests = Array.from({ length: 5_000 }, (_, index) =>
+    index % 997 === 0
+      ? sealed[index / 997]!
+      : { data: Uint8Array.of(0, 1, index & 0xff), label: new Uint8Array(0) },
+  );
+  const results = await pool.open(requests);
+  const text = (result: OpenResult): string =>
+    result.ok ? Buffer.from(result.plaintext).toString() : result.reason;
+  assert.deepEqual(results.map(text), (await inThreadOpener(keys).open(requests)).map(text));
+  assert.deepEqual(
+    results.flatMap((result, index) => (result.ok ? [index] : [])),
+    [0, 997, 1994, 2991, 3988, 4985],
+  );
+});
