@@ -12,6 +12,7 @@ import {
   type GoInt,
   type CallContext,
   type GoFunc,
+  type GoType,
   type GoValue,
 } from '../../values.ts';
 import { fn } from './define.ts';
@@ -104,8 +105,30 @@ function split(regexp: GoRegexp, text: ByteString, n: number, context: CallConte
   return goStringList(parts);
 }
 
+/**
+ * `regexX` and `mustRegexX` over one body, whose first parameter is the pattern: the plain form panics on a bad
+ * pattern, the must form returns the error.
+ */
+function regexPair(
+  name: string,
+  params: GoType[],
+  result: GoType,
+  body: (regexp: GoRegexp, args: GoValue[], context: CallContext) => GoValue,
+): GoFunc[] {
+  return [
+    fn(`regex${name}`, params, result, (args, context) => body(mustCompile(str(args[0])), args, context)),
+    fn(
+      `mustRegex${name}`,
+      params,
+      result,
+      (args, context) => body(compileOrError(str(args[0])), args, context),
+      { returnsError: true },
+    ),
+  ];
+}
+
 export function regexFunctions(): GoFunc[] {
-  const params3 = ['string', 'string', 'string'];
+  const params3: GoType[] = ['string', 'string', 'string'];
   return [
     fn('regexMatch', ['string', 'string'], 'bool', ([pattern, text], context) => {
       let regexp: GoRegexp;
@@ -124,57 +147,20 @@ export function regexFunctions(): GoFunc[] {
         compileOrError(str(pattern)).matches(str(text), (steps) => context.charge(steps)),
       { returnsError: true },
     ),
-    fn('regexFindAll', ['string', 'string', 'int'], '[]string', ([pattern, text, n], context) =>
-      findAll(mustCompile(str(pattern)), str(text), int(n), context),
+    ...regexPair('FindAll', ['string', 'string', 'int'], '[]string', (regexp, [, text, n], context) =>
+      findAll(regexp, str(text), int(n), context),
     ),
-    fn(
-      'mustRegexFindAll',
-      ['string', 'string', 'int'],
-      '[]string',
-      ([pattern, text, n], context) => findAll(compileOrError(str(pattern)), str(text), int(n), context),
-      { returnsError: true },
+    ...regexPair('Find', ['string', 'string'], 'string', (regexp, [, text], context) =>
+      find(regexp, str(text), context),
     ),
-    fn('regexFind', ['string', 'string'], 'string', ([pattern, text], context) =>
-      find(mustCompile(str(pattern)), str(text), context),
+    ...regexPair('ReplaceAll', params3, 'string', (regexp, [, text, replacement], context) =>
+      replaceAll(regexp, str(text), str(replacement), context),
     ),
-    fn(
-      'mustRegexFind',
-      ['string', 'string'],
-      'string',
-      ([pattern, text], context) => find(compileOrError(str(pattern)), str(text), context),
-      { returnsError: true },
+    ...regexPair('ReplaceAllLiteral', params3, 'string', (regexp, [, text, replacement], context) =>
+      replaceAllLiteral(regexp, str(text), str(replacement), context),
     ),
-    fn('regexReplaceAll', params3, 'string', ([pattern, text, replacement], context) =>
-      replaceAll(mustCompile(str(pattern)), str(text), str(replacement), context),
-    ),
-    fn(
-      'mustRegexReplaceAll',
-      params3,
-      'string',
-      ([pattern, text, replacement], context) =>
-        replaceAll(compileOrError(str(pattern)), str(text), str(replacement), context),
-      { returnsError: true },
-    ),
-    fn('regexReplaceAllLiteral', params3, 'string', ([pattern, text, replacement], context) =>
-      replaceAllLiteral(mustCompile(str(pattern)), str(text), str(replacement), context),
-    ),
-    fn(
-      'mustRegexReplaceAllLiteral',
-      params3,
-      'string',
-      ([pattern, text, replacement], context) =>
-        replaceAllLiteral(compileOrError(str(pattern)), str(text), str(replacement), context),
-      { returnsError: true },
-    ),
-    fn('regexSplit', ['string', 'string', 'int'], '[]string', ([pattern, text, n], context) =>
-      split(mustCompile(str(pattern)), str(text), int(n), context),
-    ),
-    fn(
-      'mustRegexSplit',
-      ['string', 'string', 'int'],
-      '[]string',
-      ([pattern, text, n], context) => split(compileOrError(str(pattern)), str(text), int(n), context),
-      { returnsError: true },
+    ...regexPair('Split', ['string', 'string', 'int'], '[]string', (regexp, [, text, n], context) =>
+      split(regexp, str(text), int(n), context),
     ),
     fn('regexQuoteMeta', ['string'], 'string', ([text]) => quoteMeta(str(text))),
   ];
