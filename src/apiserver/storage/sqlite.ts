@@ -176,8 +176,12 @@ function settle<T>(body: () => T): Promise<T> {
   try {
     return Promise.resolve(body());
   } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    return rejection(error);
   }
+}
+
+function rejection(error: unknown): Promise<never> {
+  return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }
 
 function sqliteFailure(what: string, error: unknown): StorageError {
@@ -268,6 +272,14 @@ interface Batch {
   durable: (() => void)[];
   /** Run when it fails to commit or sync: everything waiting gets the error. */
   failed: ((error: Error) => void)[];
+}
+
+/** Settles with `answer()` once the batch is on disk, or with the error that stopped it getting there. */
+function whenDurable<T>(batch: Batch, answer: () => T): Promise<T> {
+  return new Promise((resolve, reject) => {
+    batch.durable.push(() => resolve(answer()));
+    batch.failed.push(reject);
+  });
 }
 
 class SqliteStorage implements Storage {
@@ -466,15 +478,12 @@ class SqliteStorage implements Storage {
       written = body();
     } catch (error) {
       this.#failIfRolledBack();
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return rejection(error);
     }
     batch.revision = this.#current;
-    return new Promise((resolve, reject) => {
-      batch.durable.push(() => {
-        this.#notify(written.event);
-        resolve(written.result);
-      });
-      batch.failed.push(reject);
+    return whenDurable(batch, () => {
+      this.#notify(written.event);
+      return written.result;
     });
   }
 
@@ -488,12 +497,9 @@ class SqliteStorage implements Storage {
     try {
       value = body();
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return rejection(error);
     }
-    return new Promise((resolve, reject) => {
-      batch.durable.push(() => resolve(value));
-      batch.failed.push(reject);
-    });
+    return whenDurable(batch, () => value);
   }
 
   #begin(): Batch {
@@ -563,7 +569,7 @@ class SqliteStorage implements Storage {
       // The WAL exists from the first commit on, and stays (the connection keeps it open) until close.
       fd = this.#walFd ??= openSync(this.#walPath, 'r');
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return rejection(error);
     }
     return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
   }
