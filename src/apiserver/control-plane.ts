@@ -3,6 +3,7 @@
  * front, and the control loops (namespaces, default ServiceAccounts, garbage collection, ClusterRole
  * aggregation, CRDs). `startControlPlane` brings it up from a data directory; `close` takes it down.
  */
+import type { Agent } from 'node:http';
 import { ClusterRoleAggregator } from './controllers/clusterrole-aggregation.ts';
 import { CrdController } from './controllers/crds.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
@@ -56,6 +57,12 @@ export interface ControlPlane {
   readonly registry: ResourceRegistry;
   readonly rest: RestStorage;
   readonly storage: Storage;
+  /**
+   * An HTTP agent whose requests reach this API server in memory, without TCP or TLS: for clients running in
+   * the same process (`cloak up`'s operator), as kube-apiserver's loopback client. Authentication and
+   * authorization apply as on the network.
+   */
+  readonly loopbackAgent: Agent;
   /** Resolves once every control loop has nothing queued (tests). */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -132,6 +139,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     registry,
     rest,
     storage: options.storage,
+    loopbackAgent: front.loopbackAgent,
     settle: () => loops.settle(),
     close: async () => {
       compactor?.stop();

@@ -5,7 +5,9 @@
  * (`client-node.ts`).
  */
 import { existsSync } from 'node:fs';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type * as HttpModule from 'node:http';
+import type * as HttpsModule from 'node:https';
 import type { Agent as HttpsAgent, RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -163,9 +165,21 @@ export interface KubeStreamResponse {
   body: IncomingMessage;
 }
 
+/**
+ * Another way to the API server than the cluster's address: an agent whose connections reach an API server in
+ * this process (`ControlPlane.loopbackAgent`), spoken to in plain HTTP. The kubeconfig still authenticates.
+ */
+export interface KubeTransport {
+  agent: HttpAgent;
+}
+
 /** One HTTP request to the API server of the current context, authenticated as the kubeconfig says. */
-export async function kubeRequest(config: KubeConfig, request: KubeRequest): Promise<KubeResponse> {
-  const response = await kubeStream(config, request);
+export async function kubeRequest(
+  config: KubeConfig,
+  request: KubeRequest,
+  transport?: KubeTransport,
+): Promise<KubeResponse> {
+  const response = await kubeStream(config, request, transport);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     response.body.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -185,7 +199,11 @@ export async function kubeRequest(config: KubeConfig, request: KubeRequest): Pro
  * Like `kubeRequest`, but resolves as soon as the status line and headers arrive, with the body still to be
  * read: for watches, whose body is a stream of events that lasts minutes.
  */
-export async function kubeStream(config: KubeConfig, request: KubeRequest): Promise<KubeStreamResponse> {
+export async function kubeStream(
+  config: KubeConfig,
+  request: KubeRequest,
+  transport?: KubeTransport,
+): Promise<KubeStreamResponse> {
   const cluster = config.getCurrentCluster();
   if (!cluster?.server)
     throw new KubeConfigError('ERR_KUBECONFIG', 'the current context has no cluster server');
@@ -203,10 +221,14 @@ export async function kubeStream(config: KubeConfig, request: KubeRequest): Prom
   }
   if (request.timeoutMs) options.timeout = request.timeoutMs;
   if (request.signal) options.signal = request.signal;
-  // Loaded here, not at the top: importing node:http also loads undici, 15 ms of every cloak start-up.
-  const https = await import('node:https');
-  const { request: send } = url.protocol === 'http:' ? await import('node:http') : https;
-  options.agent = keepAliveAgent(options.agent, https.Agent);
+  const https = await httpsModule();
+  if (transport) {
+    url.protocol = 'http:';
+    options.agent = transport.agent;
+  } else {
+    options.agent = keepAliveAgent(options.agent, https.Agent);
+  }
+  const { request: send } = url.protocol === 'http:' ? await httpModule() : https;
   return new Promise((resolve, reject) => {
     const outgoing = send(url, options, (response: IncomingMessage) =>
       resolve({
@@ -229,6 +251,17 @@ export async function kubeStream(config: KubeConfig, request: KubeRequest): Prom
     );
     outgoing.end(request.body);
   });
+}
+
+// Loaded on first use, not at the top: importing node:http also loads undici, 15 ms of every cloak start-up.
+// Imported once: a dynamic import() per request costs tens of microseconds even when the module is loaded.
+let httpsLoaded: Promise<typeof HttpsModule> | undefined;
+let httpLoaded: Promise<typeof HttpModule> | undefined;
+function httpsModule(): Promise<typeof HttpsModule> {
+  return (httpsLoaded ??= import('node:https'));
+}
+function httpModule(): Promise<typeof HttpModule> {
+  return (httpLoaded ??= import('node:http'));
 }
 
 const keepAliveAgents = new WeakMap<object, HttpsAgent>();

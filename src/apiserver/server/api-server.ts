@@ -3,7 +3,7 @@
  * discovery, OpenAPI, version and health itself; resource requests go to the resource handler.
  */
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   discoveryContentType,
@@ -29,6 +29,7 @@ import type { ResourceHandler } from './resource-handler.ts';
 import { notFoundPath } from './resource-handler.ts';
 import { parseRoute, type Route } from './routes.ts';
 import { AuditTrail, type AuditSink } from './auditing.ts';
+import { Loopback } from './loopback.ts';
 import { forbiddenError, requestAttributes, type RequestAttributes } from './request-attributes.ts';
 import type { RequestAttributes as RbacAttributes } from '../../rbac/types.ts';
 import {
@@ -98,6 +99,9 @@ function isPublic(attributes: RequestAttributes): boolean {
 
 /** Impersonate-User, -Group (repeated), -Uid and -Extra-<key> (percent-encoded key, case-insensitive). */
 function impersonationHeaders(request: IncomingMessage): ImpersonationRequest {
+  // headersDistinct builds a new object on every access: only worth it when an Impersonate-* header is there.
+  if (!Object.keys(request.headers).some((name) => name.startsWith('impersonate-')))
+    return { user: undefined, groups: [], uid: undefined, extra: {} };
   const headers = request.headersDistinct;
   const extra: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(headers)) {
@@ -115,6 +119,7 @@ function impersonationHeaders(request: IncomingMessage): ImpersonationRequest {
 export class ApiFront {
   readonly #options: FrontOptions;
   readonly #server: Server;
+  readonly #loopback: Loopback;
   readonly #cache = new Map<string, { generation: number; body: string | Uint8Array; etag: string }>();
   #openApiV2: { generation: number; document: OpenApiV2Document } | undefined;
   #address = '';
@@ -127,6 +132,12 @@ export class ApiFront {
     );
     this.#server.headersTimeout = 60_000;
     this.#server.requestTimeout = 0;
+    this.#loopback = new Loopback((request, response) => void this.#handle(request, response));
+  }
+
+  /** For clients in this process: requests without TCP or TLS (loopback.ts). */
+  get loopbackAgent(): Agent {
+    return this.#loopback.agent;
   }
 
   async listen(host: string, port: number): Promise<{ host: string; port: number }> {
@@ -143,6 +154,7 @@ export class ApiFront {
   }
 
   async close(): Promise<void> {
+    this.#loopback.close();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();

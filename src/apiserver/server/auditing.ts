@@ -31,7 +31,8 @@ export class AuditTrail {
   readonly auditId: string;
   readonly #sink: AuditSink | undefined;
   readonly #config: RequestAuditConfig | undefined;
-  readonly #facts: AuditRequestFacts;
+  /** Gathered only when the policy logs this request: most requests are not audited. */
+  readonly #facts: AuditRequestFacts | undefined;
   #annotations: Record<string, string> = {};
 
   constructor(
@@ -46,30 +47,12 @@ export class AuditTrail {
     const user = impersonator ?? attributes.user;
     // kube's audit filter runs before impersonation: the policy's `users` and `userGroups` match the requester.
     this.#config = sink && levelFor(sink.policy, { ...attributes, user });
-    this.#facts = {
-      auditID: this.auditId,
-      requestURI: request.url ?? '/',
-      verb: attributes.verb,
-      user,
-      impersonatedUser: impersonator ? attributes.user : undefined,
-      sourceIPs: [request.socket.remoteAddress ?? ''].filter(Boolean),
-      userAgent: request.headers['user-agent'],
-      objectRef: attributes.resourceRequest
-        ? objectReference({
-            group: attributes.apiGroup,
-            version: attributes.apiVersion,
-            resource: attributes.resource,
-            namespace: attributes.namespace || undefined,
-            name: attributes.name || undefined,
-            subresource: attributes.subresource || undefined,
-          })
-        : undefined,
-      requestReceivedTimestamp: now(),
-    };
+    this.#facts = this.#config && requestFacts(this.auditId, request, attributes, user, impersonator);
     this.#write('RequestReceived', undefined);
   }
 
   authorized(allowed: boolean, reason: string): void {
+    if (!this.#config) return;
     this.#annotations = authorizationAnnotations(allowed ? 'allow' : 'forbid', reason);
   }
 
@@ -90,7 +73,7 @@ export class AuditTrail {
   }
 
   #write(stage: Stage, outcome: AuditOutcome | undefined): void {
-    if (!this.#sink || !this.#config) return;
+    if (!this.#sink || !this.#config || !this.#facts) return;
     const event = auditEvent({
       config: this.#config,
       stage,
@@ -100,6 +83,35 @@ export class AuditTrail {
     });
     if (event) this.#sink.writer.write(event).catch(this.#sink.onError);
   }
+}
+
+function requestFacts(
+  auditId: string,
+  request: IncomingMessage,
+  attributes: RequestAttributes,
+  user: UserInfo,
+  impersonator: UserInfo | undefined,
+): AuditRequestFacts {
+  return {
+    auditID: auditId,
+    requestURI: request.url ?? '/',
+    verb: attributes.verb,
+    user,
+    impersonatedUser: impersonator ? attributes.user : undefined,
+    sourceIPs: [request.socket.remoteAddress ?? ''].filter(Boolean),
+    userAgent: request.headers['user-agent'],
+    objectRef: attributes.resourceRequest
+      ? objectReference({
+          group: attributes.apiGroup,
+          version: attributes.apiVersion,
+          resource: attributes.resource,
+          namespace: attributes.namespace || undefined,
+          name: attributes.name || undefined,
+          subresource: attributes.subresource || undefined,
+        })
+      : undefined,
+    requestReceivedTimestamp: now(),
+  };
 }
 
 function now(): number {

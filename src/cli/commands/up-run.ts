@@ -111,9 +111,14 @@ export async function runUp(flags: UpFlags): Promise<void> {
           token: material.adminToken,
         }),
       );
+      // The operator runs in this process: its requests reach the API server in memory (loopback.ts).
       const client = await ApiClient.connect(
         { kubeconfig: kubeconfigPath },
-        { qps: operator?.qps ?? 50, burst: operator?.burst ?? 100 },
+        {
+          qps: operator?.qps ?? 50,
+          burst: operator?.burst ?? 100,
+          transport: { agent: controlPlane.loopbackAgent },
+        },
       );
       await installCrds(client, interrupts.signal);
       const place = { url: controlPlane.url, dataDir, kubeconfigPath };

@@ -16,6 +16,7 @@ import {
   type KubeRequest,
   type KubeResponse,
   type KubeStreamResponse,
+  type KubeTransport,
 } from '../../kube/client.ts';
 import { sleep, systemClock, type Clock } from './clock.ts';
 import { collectionPath, objectPath, type KubeObject, type ResourceType } from './resource.ts';
@@ -64,6 +65,8 @@ export interface ApiClientOptions {
   /** Per-request timeout for everything but watches. */
   timeoutMs?: number;
   clock?: Clock;
+  /** Reach the API server another way than its address (`cloak up`: in memory, see kube/client.ts). */
+  transport?: KubeTransport | undefined;
 }
 
 export interface ListOptions {
@@ -115,6 +118,7 @@ export class ApiClient {
   readonly #maxRetries: number;
   readonly #maxRetryAfterMs: number;
   readonly #timeoutMs: number;
+  readonly #transport: KubeTransport | undefined;
 
   constructor(config: KubeConfig, options: ApiClientOptions = {}) {
     this.config = config;
@@ -123,6 +127,7 @@ export class ApiClient {
     this.#maxRetries = options.maxRetries ?? 10;
     this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#transport = options.transport;
   }
 
   static async connect(kube: KubeOptions = {}, options: ApiClientOptions = {}): Promise<ApiClient> {
@@ -145,10 +150,11 @@ export class ApiClient {
   async #send(request: KubeRequest): Promise<KubeStreamResponse> {
     for (let attempt = 0; ; attempt++) {
       await this.#throttle(request.signal);
-      const response = await kubeStream(this.config, {
-        ...request,
-        timeoutMs: request.timeoutMs ?? this.#timeoutMs,
-      });
+      const response = await kubeStream(
+        this.config,
+        { ...request, timeoutMs: request.timeoutMs ?? this.#timeoutMs },
+        this.#transport,
+      );
       const wait = retryAfterMs(response.status, response.headers);
       if (wait === undefined || attempt >= this.#maxRetries || request.signal?.aborted) return response;
       response.body.resume(); // read and dropped, so that the connection can serve the retry
@@ -254,7 +260,7 @@ export class ApiClient {
     };
     for (let attempt = 0; ; attempt++) {
       await this.#throttle(options.signal);
-      const response = await kubeStream(this.config, request);
+      const response = await kubeStream(this.config, request, this.#transport);
       if (response.status >= 200 && response.status <= 299) return response;
       const body = await readAll(response);
       const wait = retryAfterMs(response.status, response.headers);

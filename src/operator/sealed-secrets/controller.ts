@@ -18,7 +18,7 @@ import {
   type SecretTemplateRenderer,
 } from '../../sealing/sealed-secret.ts';
 import { unsealAll } from '../../sealing/unseal.ts';
-import type { ApiClient } from '../runtime/api-client.ts';
+import { isAlreadyExists, type ApiClient } from '../runtime/api-client.ts';
 import { Controller } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
@@ -35,6 +35,7 @@ import {
   isImmutableFailure,
   MESSAGE_UNSEALED,
   planSecretWrite,
+  type SecretWrite,
   planStatus,
   REASON_UNSEALED,
   REASON_UNSEAL_FAILED,
@@ -167,17 +168,20 @@ export class SealedSecretController {
     if (signal.aborted) return;
 
     const desired = desiredSecret(unsealed, hash);
-    const { name } = splitKey(key);
-    let existing: Secret | undefined;
+    let plan: SecretWrite | undefined;
     try {
-      existing = await this.#options.client
-        .find<KubeObject>(SECRETS, namespace, name)
-        .then((found) => found as unknown as Secret | undefined);
+      plan = await this.#writeSecret(key, sealed, desired, secretMeta === undefined, signal);
     } catch (error) {
-      await this.#updateFailed(object, errorMessage(error), signal);
+      const text = errorMessage(error);
+      if (isImmutableFailure(text)) {
+        await this.#updateFailed(object, immutableMessage(key), signal);
+        return;
+      }
+      // Retried with backoff: a conflict or an AlreadyExists means the Secret changed meanwhile.
+      await this.#updateFailed(object, text, signal);
       throw error;
     }
-    const plan = planSecretWrite(sealed, desired, existing);
+    if (!plan) return; // stopped meanwhile
     if (plan.action === 'unmanaged') {
       void this.#options.events.event(object, 'Warning', REASON_UPDATE_FAILED, plan.message);
       metrics.unsealError('unmanaged', namespace);
@@ -185,25 +189,42 @@ export class SealedSecretController {
       return;
     }
     if (plan.action !== 'unchanged') {
-      if (signal.aborted) return;
-      try {
-        if (plan.action === 'create')
-          await this.#options.client.create(SECRETS, plan.secret as unknown as KubeObject);
-        else await this.#options.client.update(SECRETS, plan.secret as unknown as KubeObject);
-      } catch (error) {
-        const text = errorMessage(error);
-        if (isImmutableFailure(text)) {
-          await this.#updateFailed(object, immutableMessage(key), signal);
-          return;
-        }
-        // Retried with backoff: a conflict or an AlreadyExists means the Secret changed meanwhile.
-        await this.#updateFailed(object, text, signal);
-        throw error;
-      }
       metrics.secretWrites.inc({ action: plan.action });
       void this.#options.events.event(object, 'Normal', REASON_UNSEALED, MESSAGE_UNSEALED);
     }
     await this.#finish(object, { synced: true }, signal);
+  }
+
+  /**
+   * Creates or updates the Secret as planned against its live state, and returns the plan carried out. When the
+   * Secret informer's cache has no such Secret, the create is tried without reading it first (one request
+   * instead of two per new SealedSecret); an AlreadyExists (the cache was behind) falls back to reading it.
+   * `undefined` when the reconcile was stopped before writing.
+   */
+  async #writeSecret(
+    key: string,
+    sealed: SealedSecret,
+    desired: Secret,
+    absentFromCache: boolean,
+    signal: AbortSignal,
+  ): Promise<SecretWrite | undefined> {
+    const { client } = this.#options;
+    if (absentFromCache && this.#options.secretInformers.length > 0) {
+      if (signal.aborted) return undefined;
+      try {
+        await client.create(SECRETS, desired as unknown as KubeObject);
+        return { action: 'create', secret: desired };
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+      }
+    }
+    const { namespace, name } = splitKey(key);
+    const existing = await client.find<KubeObject>(SECRETS, namespace ?? '', name);
+    const plan = planSecretWrite(sealed, desired, existing as unknown as Secret | undefined);
+    if (signal.aborted) return undefined;
+    if (plan.action === 'create') await client.create(SECRETS, plan.secret as unknown as KubeObject);
+    else if (plan.action === 'update') await client.update(SECRETS, plan.secret as unknown as KubeObject);
+    return plan;
   }
 
   /** The Secret's metadata: from the cache, or (--skip-recreate: no Secret informer) read, to spare the RSA work. */
