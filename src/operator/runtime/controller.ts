@@ -56,20 +56,23 @@ export class Controller {
   /**
    * Enqueues the keys `map` derives from each change of the informer's objects (the object's own key unless
    * given: e.g. the owner's key for owned objects). The controller waits for the informer's first sync.
-   * `updated` filters updates (a resync delivers `previous === current`), e.g. to ignore status-only changes.
+   * `updated` filters updates (a resync delivers `previous === current`), e.g. to ignore status-only changes;
+   * `added` filters additions, e.g. to ignore the echo of the controller's own create.
    */
   watch<T extends KubeObject>(
     informer: Informer<T>,
     map: (object: T) => readonly string[] = ownKey,
-    options: { updated?: (previous: T, current: T) => boolean } = {},
+    options: { updated?: (previous: T, current: T) => boolean; added?: (object: T) => boolean } = {},
   ): void {
     this.#informers.push(informer as unknown as Informer<KubeObject>);
     const enqueue = (object: T): void => {
       for (const key of map(object)) this.queue.add(key);
     };
-    const updated = options.updated;
+    const { updated, added } = options;
     informer.on({
-      add: enqueue,
+      add: (object) => {
+        if (!added || added(object)) enqueue(object);
+      },
       update: (previous, current) => {
         if (!updated || updated(previous, current)) enqueue(current);
       },

@@ -44,6 +44,7 @@ import {
   SYNCED_CONDITION,
   unsealFailureMessage,
   unsealInputsHash,
+  UNSEALED_FROM_ANNOTATION,
   type SealedSecretStatus,
   type SyncOutcome,
 } from './reconcile.ts';
@@ -82,6 +83,12 @@ export class SealedSecretController {
   readonly #written = new Map<string, WrittenStatus>();
   /** SealedSecrets that did not unseal: inputs hash and key version they failed with. */
   readonly #failed = new Map<string, { hash: string; keysVersion: number }>();
+  /**
+   * The inputs hash of each Secret this controller is creating or just created, per SealedSecret, until the
+   * Secret informer reports it: that report is the echo of our own write, not a change to reconcile (as
+   * ReplicaSet's "expectations"). Recorded before the request: the report may outrun the create's answer.
+   */
+  readonly #creating = new Map<string, string>();
   /** What the condition metric was last set for (its labels include a label of the SealedSecret). */
   readonly #observed = new Map<string, KubeObject['metadata']>();
 
@@ -99,7 +106,9 @@ export class SealedSecretController {
     for (const informer of options.sealedSecretInformers)
       this.controller.watch(informer, undefined, { updated: inputsChanged });
     for (const informer of options.secretInformers)
-      this.controller.watch(informer, (secret) => this.#sealedSecretFor(secret));
+      this.controller.watch(informer, (secret) => this.#sealedSecretFor(secret), {
+        added: (secret) => !this.#isOwnCreate(secret),
+      });
     // Unsealing needs the keys: wait for them to be listed, and try failed SealedSecrets again when they change.
     this.controller.watch(options.keys.informer, () => []);
     this.controller.watch(options.keys.legacyInformer, () => []);
@@ -114,6 +123,14 @@ export class SealedSecretController {
       if (object) return object;
     }
     return undefined;
+  }
+
+  #isOwnCreate(secret: KubeObject): boolean {
+    const key = objectKey(secret.metadata);
+    const hash = this.#creating.get(key);
+    if (hash === undefined || secret.metadata.annotations?.[UNSEALED_FROM_ANNOTATION] !== hash) return false;
+    this.#creating.delete(key);
+    return true;
   }
 
   #sealedSecretFor(secret: KubeObject): readonly string[] {
@@ -211,10 +228,13 @@ export class SealedSecretController {
     const { client } = this.#options;
     if (absentFromCache && this.#options.secretInformers.length > 0) {
       if (signal.aborted) return undefined;
+      const hash = desired.metadata.annotations?.[UNSEALED_FROM_ANNOTATION] ?? '';
+      this.#creating.set(key, hash);
       try {
         await client.create(SECRETS, desired as unknown as KubeObject);
         return { action: 'create', secret: desired };
       } catch (error) {
+        if (this.#creating.get(key) === hash) this.#creating.delete(key);
         if (!isAlreadyExists(error)) throw error;
       }
     }
@@ -319,6 +339,7 @@ export class SealedSecretController {
   }
 
   #forget(key: string): void {
+    this.#creating.delete(key);
     this.#written.delete(key);
     this.#failed.delete(key);
     const observed = this.#observed.get(key);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Controller } from '../../../src/operator/runtime/controller.ts';
+import type { Informer, InformerHandlers } from '../../../src/operator/runtime/informer.ts';
 import { RuntimeMetrics } from '../../../src/operator/runtime/metrics.ts';
+import type { KubeObject } from '../../../src/operator/runtime/resource.ts';
 import { FakeClock, flush } from '../../helpers/fake-clock.ts';
 
 test('N workers reconcile different keys concurrently, never one key twice at once', async () => {
@@ -138,4 +140,39 @@ test('stopping aborts in-flight reconciles, hands out nothing more, and waits fo
   await run;
   assert.ok(returned && finished, 'run resolved only after the in-flight reconcile returned');
   assert.deepEqual(seen, ['first'], '"second" was never handed out');
+});
+
+test('watch: the mapping decides the keys; `added` and `updated` filter what is enqueued', async () => {
+  const handlers: InformerHandlers<KubeObject>[] = [];
+  const informer = {
+    on: (handler: InformerHandlers<KubeObject>) => handlers.push(handler),
+    waitForSync: () => Promise.resolve(),
+  } as unknown as Informer<KubeObject>;
+  const reconciled: string[] = [];
+  const controller = new Controller({
+    name: 'c',
+    reconcile: (key) => {
+      reconciled.push(key);
+      return Promise.resolve();
+    },
+  });
+  controller.watch(informer, (object) => [`owner-of-${object.metadata.name ?? ''}`], {
+    added: (object) => object.metadata.labels?.['echo'] !== 'true',
+    updated: (previous, current) => previous.metadata.generation !== current.metadata.generation,
+  });
+  const object = (name: string, generation = 1, echo = false): KubeObject => ({
+    metadata: { name, generation, ...(echo ? { labels: { echo: 'true' } } : {}) },
+  });
+  const stop = new AbortController();
+  const run = controller.run(stop.signal);
+  const [handler] = handlers;
+  handler?.add?.(object('a'));
+  handler?.add?.(object('b', 1, true)); // filtered out
+  handler?.update?.(object('c'), object('c')); // filtered out
+  handler?.update?.(object('d'), object('d', 2));
+  handler?.delete?.(object('e', 1, true)); // deletions are never filtered
+  await flush();
+  assert.deepEqual(reconciled.sort(), ['owner-of-a', 'owner-of-d', 'owner-of-e']);
+  stop.abort();
+  await run;
 });
