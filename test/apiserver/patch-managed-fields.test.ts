@@ -730,3 +730,73 @@ test('custom resources with a structural schema: properties are fields, list-typ
     },
   });
 });
+
+test('field sets share subtrees but never change: set operations leave their operands as they were', () => {
+  const labels = FieldSet.fromFieldsV1({ 'f:metadata': { 'f:labels': { '.': {}, 'f:a': {}, 'f:b': {} } } });
+  const data = FieldSet.fromFieldsV1({
+    'f:data': { 'f:x': {} },
+    'f:metadata': { 'f:labels': { 'f:a': {} } },
+  });
+  const before = [labels.toStrings(), data.toStrings()];
+  const union = labels.union(data);
+  const difference = labels.difference(data);
+  const intersection = labels.intersection(data);
+  const pruned = union.withoutPrefix([{ kind: 'field', name: 'metadata' }]);
+  assert.deepEqual(union.toStrings(), [
+    '.data.x',
+    '.metadata.labels',
+    '.metadata.labels.a',
+    '.metadata.labels.b',
+  ]);
+  assert.deepEqual(difference.toStrings(), ['.metadata.labels', '.metadata.labels.b']);
+  assert.deepEqual(intersection.toStrings(), ['.metadata.labels.a']);
+  assert.deepEqual(pruned.toStrings(), ['.data.x']);
+  assert.deepEqual([labels.toStrings(), data.toStrings()], before);
+  assert.equal(union.size, 4);
+  assert.ok(union.difference(union).isEmpty());
+  assert.ok(difference.union(intersection).equals(labels));
+  assert.ok(!difference.equals(labels));
+  assert.ok(
+    union.has([
+      { kind: 'field', name: 'data' },
+      { kind: 'field', name: 'x' },
+    ]),
+  );
+  assert.ok(!union.has([{ kind: 'field', name: 'data' }]), 'a parent of members is not itself a member');
+  // every encoding is a fresh object: changing one leaves the set and later encodings alone
+  const encoded = union.toFieldsV1();
+  (encoded['f:data'] as Record<string, unknown>)['f:injected'] = {};
+  assert.deepEqual(union.toFieldsV1()['f:data'], { 'f:x': {} });
+});
+
+test('fieldsV1 keys are read in canonical form (a set holds one of equal keys), written in UTF-8 order', () => {
+  const set = FieldSet.fromFieldsV1({
+    'f:spec': { 'k:{"b":1,"a":2}': {}, 'k:{"a":2,"b":1}': { 'f:x': {} }, 'v:1.0': {}, 'v:1': {} },
+  });
+  assert.deepEqual(set.toFieldsV1(), {
+    'f:spec': { 'k:{"a":2,"b":1}': { '.': {}, 'f:x': {} }, 'v:1': {} },
+  });
+  // U+E000 sorts before U+1F600 in UTF-8 (Go's order) although its UTF-16 code unit is larger
+  const order = Object.keys(
+    FieldSet.fromFieldsV1({ 'f:\ud83d\ude00': {}, 'f:\ue000': {}, 'f:z': {}, 'f:é': {} }).toFieldsV1(),
+  );
+  assert.deepEqual(order, ['f:z', 'f:é', 'f:\ue000', 'f:\ud83d\ude00']);
+});
+
+test('recordUpdate modifies neither object and shares no managedFields with them', () => {
+  const previous = stored(apply(undefined, secret({ a: '1' }, { labels: { app: 'x' } }), 'alpha', T0));
+  const updated: Obj = structuredClone({ ...previous, data: { a: '2', b: '3' } });
+  const [previousCopy, updatedCopy] = [structuredClone(previous), structuredClone(updated)];
+  const record = () =>
+    recordUpdate({ previous, updated, manager: 'writer', apiVersion: 'v1', now: T1, schema: SECRET });
+  const first = record();
+  assert.deepEqual(previous, previousCopy);
+  assert.deepEqual(updated, updatedCopy);
+  const second = record();
+  assert.deepEqual(second, first);
+  const shared = new Set<unknown>(managed(previous).map((entry) => entry.fieldsV1));
+  for (const entry of first) {
+    assert.ok(!shared.has(entry.fieldsV1));
+    assert.notEqual(entry.fieldsV1, second.find((other) => other.manager === entry.manager)?.fieldsV1);
+  }
+});

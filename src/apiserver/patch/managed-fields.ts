@@ -2,8 +2,9 @@
  * Server-side apply and `metadata.managedFields`, as kube-apiserver's field manager keeps them
  * (apiserver's fieldmanager over sigs.k8s.io/structured-merge-diff), over plain JSON values.
  *
- * - Field sets are kept as paths; `fieldsV1` is their JSON form: `f:<field>`, `k:<json key>` for items of
- *   keyed lists, `v:<json>` for items of sets, `i:<n>` for indexes, `.` for a node that is itself a member.
+ * - Field sets are sets of paths, kept as immutable trees shaped like their JSON form `fieldsV1` (sets share
+ *   unchanged subtrees): `f:<field>`, `k:<json key>` for items of keyed lists, `v:<json>` for items of sets,
+ *   `i:<n>` for indexes, `.` for a node that is itself a member.
  * - applyServerSide merges an applied configuration into the live object: the configuration's fields become
  *   the manager's (operation Apply); fields it applied before and no longer applies are removed unless another
  *   manager owns them; changing a field another manager owns is a conflict (409, kube's message) unless
@@ -62,11 +63,38 @@ export interface ManagedFieldsEntry {
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** Strings JSON.stringify and goJsonString leave as they are, quoted. */
+// eslint-disable-next-line no-control-regex
+const PLAIN_JSON_STRING = /^[^\x00-\x1f"\\<>&\u2028\u2029\ud800-\udfff]*$/;
+
 function goJsonString(text: string): string {
+  if (PLAIN_JSON_STRING.test(text)) return `"${text}"`;
   return JSON.stringify(text.replace(LONE_SURROGATE, '\ufffd')).replace(
     /[<>&\u2028\u2029]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+}
+
+function isSurrogate(code: number): boolean {
+  return (code & 0xf800) === 0xd800;
+}
+
+/**
+ * compareGoStrings (UTF-8 byte order) without encoding both strings: below the first differing code unit
+ * the strings are equal, and two differing code units that are not surrogates compare as their code points
+ * do. Around surrogates (pairs, and lone ones, which Go reads as U+FFFD) it defers to compareGoStrings.
+ */
+function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (isSurrogate(x) || isSurrogate(y)) return compareGoStrings(a, b);
+    return x < y ? -1 : 1;
+  }
+  // a proper prefix sorts first, in UTF-8 too (even when it ends in a lone surrogate: EF BF BD < F0)
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
 /** Compact JSON as Go's encoding/json writes a decoded value: map keys sorted, HTML characters escaped. */
@@ -76,7 +104,7 @@ export function goJson(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `[${value.map(goJson).join(',')}]`;
   if (isJsonObject(value)) {
-    const keys = Object.keys(value).sort(compareGoStrings);
+    const keys = Object.keys(value).sort(compareCodePoints);
     return `{${keys.map((key) => `${goJsonString(key)}:${goJson(value[key])}`).join(',')}}`;
   }
   return 'null';
@@ -140,7 +168,7 @@ function valueToString(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(valueToString).join(',')}]`;
   if (isJsonObject(value)) {
     return Object.keys(value)
-      .sort(compareGoStrings)
+      .sort(compareCodePoints)
       .map((key) => `${key}=${valueToString(value[key])}`)
       .join('');
   }
@@ -180,7 +208,7 @@ function compareScalarOrder(a: unknown, b: unknown): number {
   const rb = typeRank(b);
   if (ra !== rb) return ra - rb;
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof a === 'string' && typeof b === 'string') return compareGoStrings(a, b);
+  if (typeof a === 'string' && typeof b === 'string') return compareCodePoints(a, b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   if (Array.isArray(a) && Array.isArray(b)) {
     for (let i = 0; i < Math.min(a.length, b.length); i++) {
@@ -189,7 +217,7 @@ function compareScalarOrder(a: unknown, b: unknown): number {
     }
     return a.length - b.length;
   }
-  if (isJsonObject(a) && isJsonObject(b)) return compareGoStrings(goJson(a), goJson(b));
+  if (isJsonObject(a) && isJsonObject(b)) return compareCodePoints(goJson(a), goJson(b));
   return 0;
 }
 
@@ -198,12 +226,12 @@ const ELEMENT_RANK = { field: 0, key: 1, value: 2, index: 3 } as const;
 /** structured-merge-diff's order of path elements: fields, then keys, values, indexes. */
 export function comparePathElements(a: PathElement, b: PathElement): number {
   if (a.kind !== b.kind) return ELEMENT_RANK[a.kind] - ELEMENT_RANK[b.kind];
-  if (a.kind === 'field' && b.kind === 'field') return compareGoStrings(a.name, b.name);
+  if (a.kind === 'field' && b.kind === 'field') return compareCodePoints(a.name, b.name);
   if (a.kind === 'key' && b.kind === 'key') {
     for (let i = 0; i < Math.min(a.fields.length, b.fields.length); i++) {
       const [an, av] = a.fields[i] ?? ['', null];
       const [bn, bv] = b.fields[i] ?? ['', null];
-      const c = compareGoStrings(an, bn) || compareScalarOrder(av, bv);
+      const c = compareCodePoints(an, bn) || compareScalarOrder(av, bv);
       if (c !== 0) return c;
     }
     return a.fields.length - b.fields.length;
@@ -213,137 +241,212 @@ export function comparePathElements(a: PathElement, b: PathElement): number {
   return 0;
 }
 
-function pathKey(path: FieldPath): string {
-  return JSON.stringify(path.map(pathElementKey));
+/**
+ * A node of a field set's tree: one level of `fieldsV1`. Children are keyed by pathElementKey. Nodes are never
+ * modified once a FieldSet holds them, so sets share unchanged subtrees. Every node without children is a
+ * member (a set holds no empty branches), so the root has no children exactly when the set is empty.
+ */
+interface FieldNode {
+  readonly member: boolean;
+  readonly children: ReadonlyMap<string, FieldChild>;
 }
 
-interface TreeNode {
-  member: boolean;
-  children: Map<string, { element: PathElement; node: TreeNode }>;
+interface FieldChild {
+  readonly key: string;
+  readonly element: PathElement;
+  readonly node: FieldNode;
 }
+
+/** A FieldNode while FieldSetBuilder or fromFieldsV1 still adds to it. */
+interface GrowingNode {
+  member: boolean;
+  readonly children: Map<
+    string,
+    { readonly key: string; readonly element: PathElement; readonly node: GrowingNode }
+  >;
+}
+
+function growingNode(): GrowingNode {
+  return { member: false, children: new Map() };
+}
+
+function growChild(parent: GrowingNode, key: string, element: PathElement): GrowingNode {
+  let child = parent.children.get(key);
+  if (!child) {
+    child = { key, element, node: growingNode() };
+    parent.children.set(key, child);
+  }
+  return child.node;
+}
+
+/**
+ * A path as the walks over values extend it: each step links to its parent and carries its fieldsV1 key,
+ * so a child's path copies nothing and no key is computed twice. `undefined` is the root.
+ */
+interface Step {
+  readonly parent: Step | undefined;
+  readonly element: PathElement;
+  readonly key: string;
+}
+
+function fieldStep(parent: Step | undefined, name: string): Step {
+  return { parent, element: field(name), key: `f:${name}` };
+}
+
+function pathOf(step: Step | undefined): PathElement[] {
+  const path: PathElement[] = [];
+  for (let at = step; at; at = at.parent) path.push(at.element);
+  return path.reverse();
+}
+
+/** Collects paths into a FieldSet; used once (build hands its nodes to the set). */
+class FieldSetBuilder {
+  readonly #root = growingNode();
+
+  add(step: Step): void {
+    this.#nodeAt(step).member = true;
+  }
+
+  addPath(path: FieldPath): void {
+    if (path.length === 0) return;
+    let node = this.#root;
+    for (const element of path) node = growChild(node, pathElementKey(element), element);
+    node.member = true;
+  }
+
+  build(): FieldSet {
+    return this.#root.children.size === 0 ? FieldSet.EMPTY : new FieldSet(this.#root);
+  }
+
+  #nodeAt(step: Step): GrowingNode {
+    const parent = step.parent ? this.#nodeAt(step.parent) : this.#root;
+    return growChild(parent, step.key, step.element);
+  }
+}
+
+const EMPTY_NODE: FieldNode = { member: false, children: new Map() };
 
 /** A set of field paths (immutable). */
 export class FieldSet {
-  readonly #paths: ReadonlyMap<string, FieldPath>;
+  readonly #root: FieldNode;
 
-  private constructor(paths: ReadonlyMap<string, FieldPath>) {
-    this.#paths = paths;
+  /** Module-internal (FieldNode is not exported): sets are made with `of`, `fromFieldsV1` or FieldSetBuilder. */
+  constructor(root: FieldNode) {
+    this.#root = root;
   }
 
-  static readonly EMPTY = new FieldSet(new Map());
+  static readonly EMPTY = new FieldSet(EMPTY_NODE);
 
   static of(paths: Iterable<FieldPath>): FieldSet {
-    const map = new Map<string, FieldPath>();
-    for (const path of paths) if (path.length > 0) map.set(pathKey(path), path);
-    return new FieldSet(map);
+    const builder = new FieldSetBuilder();
+    for (const path of paths) builder.addPath(path);
+    return builder.build();
   }
 
   /** Parses a `fieldsV1` object; throws a CloakError for malformed keys. */
   static fromFieldsV1(fields: unknown): FieldSet {
-    const out: FieldPath[] = [];
-    const walk = (node: unknown, prefix: PathElement[]): void => {
-      if (!isJsonObject(node)) throw new CloakError('ERR_MANAGED_FIELDS', 'fieldsV1 must be a JSON object');
-      for (const [key, child] of Object.entries(node)) {
+    const root = growingNode();
+    const walk = (json: unknown, node: GrowingNode, isRoot: boolean): void => {
+      if (!isJsonObject(json)) throw new CloakError('ERR_MANAGED_FIELDS', 'fieldsV1 must be a JSON object');
+      for (const key of Object.keys(json)) {
         if (key === '.') {
-          if (prefix.length > 0) out.push([...prefix]);
+          if (!isRoot) node.member = true;
           continue;
         }
-        const path = [...prefix, parsePathElementKey(key)];
+        const element = parsePathElementKey(key);
+        const child = json[key];
         if (!isJsonObject(child))
           throw new CloakError('ERR_MANAGED_FIELDS', `fieldsV1 entry ${key} must be an object`);
-        if (Object.keys(child).length === 0) out.push(path);
-        else walk(child, path);
+        // f: keys are already in canonical form; the others are re-encoded (`v:1.0` is `v:1`)
+        const childNode = growChild(node, element.kind === 'field' ? key : pathElementKey(element), element);
+        if (isEmptyObject(child)) childNode.member = true;
+        else walk(child, childNode, false);
       }
     };
-    walk(fields ?? {}, []);
-    return FieldSet.of(out);
+    walk(fields ?? {}, root, true);
+    return root.children.size === 0 ? FieldSet.EMPTY : new FieldSet(root);
+  }
+
+  /** Module-internal: the set's tree, for walks that follow it alongside a value. */
+  get tree(): FieldNode {
+    return this.#root;
   }
 
   get size(): number {
-    return this.#paths.size;
+    return countMembers(this.#root);
   }
 
   isEmpty(): boolean {
-    return this.#paths.size === 0;
+    return this.#root.children.size === 0;
   }
 
   has(path: FieldPath): boolean {
-    return this.#paths.has(pathKey(path));
+    let node = this.#root;
+    for (const element of path) {
+      const child = node.children.get(pathElementKey(element));
+      if (!child) return false;
+      node = child.node;
+    }
+    return node.member;
   }
 
   paths(): FieldPath[] {
-    return [...this.#paths.values()];
+    const out: FieldPath[] = [];
+    const visit = (node: FieldNode, prefix: FieldPath): void => {
+      for (const { element, node: child } of node.children.values()) {
+        const path = [...prefix, element];
+        if (child.member) out.push(path);
+        visit(child, path);
+      }
+    };
+    visit(this.#root, []);
+    return out;
   }
 
   union(other: FieldSet): FieldSet {
-    if (other.isEmpty()) return this;
-    const map = new Map(this.#paths);
-    for (const [key, path] of other.#paths) map.set(key, path);
-    return new FieldSet(map);
+    return FieldSet.#wrap(unionNodes(this.#root, other.#root));
   }
 
   difference(other: FieldSet): FieldSet {
-    if (other.isEmpty()) return this;
-    return new FieldSet(new Map([...this.#paths].filter(([key]) => !other.#paths.has(key))));
+    return FieldSet.#wrap(subtractNodes(this.#root, other.#root));
   }
 
   intersection(other: FieldSet): FieldSet {
-    return new FieldSet(new Map([...this.#paths].filter(([key]) => other.#paths.has(key))));
+    return FieldSet.#wrap(intersectNodes(this.#root, other.#root));
   }
 
   /** Without the paths under (and at) `prefix`. */
   withoutPrefix(prefix: FieldPath): FieldSet {
-    const keys = prefix.map(pathElementKey);
-    const under = (path: FieldPath): boolean =>
-      path.length >= keys.length &&
-      keys.every((key, index) => pathElementKey(path[index] as PathElement) === key);
-    return new FieldSet(new Map([...this.#paths].filter(([, path]) => !under(path))));
+    return FieldSet.#wrap(removeSubtree(this.#root, prefix.map(pathElementKey), 0));
   }
 
   equals(other: FieldSet): boolean {
-    return this.size === other.size && [...this.#paths.keys()].every((key) => other.#paths.has(key));
+    return equalNodes(this.#root, other.#root);
   }
 
-  #tree(): TreeNode {
-    const root: TreeNode = { member: false, children: new Map() };
-    for (const path of this.#paths.values()) {
-      let node = root;
-      for (const element of path) {
-        const key = pathElementKey(element);
-        let next = node.children.get(key);
-        if (!next) {
-          next = { element, node: { member: false, children: new Map() } };
-          node.children.set(key, next);
-        }
-        node = next.node;
-      }
-      node.member = true;
-    }
-    return root;
-  }
-
-  /** The `fieldsV1` JSON of the set, keys in kube's order (`.` first). */
+  /** The `fieldsV1` JSON of the set, keys in kube's order (`.` first). Always a fresh object. */
   toFieldsV1(): FieldsV1 {
-    const emit = (node: TreeNode): FieldsV1 => {
+    const emit = (node: FieldNode): FieldsV1 => {
       const out: FieldsV1 = {};
-      if (node.member && node.children.size > 0) out['.'] = {};
-      for (const { element, node: child } of sortedChildren(node)) out[pathElementKey(element)] = emit(child);
+      if (node.children.size === 0) return out;
+      if (node.member) out['.'] = {};
+      for (const { key, node: child } of sortedChildren(node)) out[key] = emit(child);
       return out;
     };
-    return emit(this.#tree());
+    return emit(this.#root);
   }
 
   /** The paths in the order kube iterates a set (each level's members, then its children). */
   orderedPaths(): FieldPath[] {
     const out: FieldPath[] = [];
-    const visit = (node: TreeNode, prefix: FieldPath): void => {
+    const visit = (node: FieldNode, prefix: FieldPath): void => {
       const children = sortedChildren(node);
       for (const { element, node: child } of children) if (child.member) out.push([...prefix, element]);
       for (const { element, node: child } of children) {
         if (child.children.size > 0) visit(child, [...prefix, element]);
       }
     };
-    visit(this.#tree(), []);
+    visit(this.#root, []);
     return out;
   }
 
@@ -351,10 +454,117 @@ export class FieldSet {
   toStrings(): string[] {
     return this.orderedPaths().map(formatFieldPath);
   }
+
+  static #wrap(root: FieldNode | undefined): FieldSet {
+    return root && root.children.size > 0 ? new FieldSet(root) : FieldSet.EMPTY;
+  }
 }
 
-function sortedChildren(node: TreeNode): { element: PathElement; node: TreeNode }[] {
-  return [...node.children.values()].sort((a, b) => comparePathElements(a.element, b.element));
+function isEmptyObject(object: JsonObject): boolean {
+  return Object.keys(object).length === 0;
+}
+
+function countMembers(node: FieldNode): number {
+  let count = node.member ? 1 : 0;
+  for (const { node: child } of node.children.values()) count += countMembers(child);
+  return count;
+}
+
+/** A node with its children replaced; undefined when that leaves it empty (no member, no children). */
+function withChildren(
+  node: FieldNode,
+  member: boolean,
+  children: ReadonlyMap<string, FieldChild>,
+): FieldNode | undefined {
+  if (!member && children.size === 0) return undefined;
+  if (member === node.member && children === node.children) return node;
+  return { member, children };
+}
+
+/** The smaller of two children maps first: the set operations look up one side's keys in the other. */
+function smallerOf(
+  a: ReadonlyMap<string, FieldChild>,
+  b: ReadonlyMap<string, FieldChild>,
+): ReadonlyMap<string, FieldChild> {
+  return a.size <= b.size ? a : b;
+}
+
+function unionNodes(a: FieldNode, b: FieldNode): FieldNode {
+  if (a === b) return a;
+  // merge the smaller into the larger, keeping the larger's unchanged subtrees
+  const [base, added] = a.children.size >= b.children.size ? [a, b] : [b, a];
+  let children: Map<string, FieldChild> | undefined;
+  for (const [key, extra] of added.children) {
+    const own = base.children.get(key);
+    const merged = own ? unionNodes(own.node, extra.node) : extra.node;
+    if (own?.node === merged) continue;
+    children ??= new Map(base.children);
+    children.set(key, own ? { ...own, node: merged } : extra);
+  }
+  return withChildren(base, a.member || b.member, children ?? base.children) ?? EMPTY_NODE;
+}
+
+function subtractNodes(a: FieldNode, b: FieldNode): FieldNode | undefined {
+  if (a === b) return undefined;
+  let children: Map<string, FieldChild> | undefined;
+  for (const key of smallerOf(a.children, b.children).keys()) {
+    const own = a.children.get(key);
+    const other = b.children.get(key);
+    if (!own || !other) continue;
+    const rest = subtractNodes(own.node, other.node);
+    if (rest === own.node) continue;
+    children ??= new Map(a.children);
+    if (rest) children.set(key, { ...own, node: rest });
+    else children.delete(key);
+  }
+  return withChildren(a, a.member && !b.member, children ?? a.children);
+}
+
+function intersectNodes(a: FieldNode, b: FieldNode): FieldNode | undefined {
+  if (a === b) return a;
+  const children = new Map<string, FieldChild>();
+  for (const key of smallerOf(a.children, b.children).keys()) {
+    const own = a.children.get(key);
+    const other = b.children.get(key);
+    const common = own && other ? intersectNodes(own.node, other.node) : undefined;
+    if (own && common) children.set(key, { ...own, node: common });
+  }
+  return withChildren(a, a.member && b.member, children);
+}
+
+/** `node` without the subtree at `keys` (from `index` on). */
+function removeSubtree(node: FieldNode, keys: readonly string[], index: number): FieldNode | undefined {
+  const key = keys[index];
+  if (key === undefined) return undefined;
+  const child = node.children.get(key);
+  if (!child) return node;
+  const rest = removeSubtree(child.node, keys, index + 1);
+  if (rest === child.node) return node;
+  const children = new Map(node.children);
+  if (rest) children.set(key, { ...child, node: rest });
+  else children.delete(key);
+  return withChildren(node, node.member, children);
+}
+
+function equalNodes(a: FieldNode, b: FieldNode): boolean {
+  if (a === b) return true;
+  if (a.member !== b.member || a.children.size !== b.children.size) return false;
+  for (const [key, { node }] of a.children) {
+    const other = b.children.get(key);
+    if (!other || !equalNodes(node, other.node)) return false;
+  }
+  return true;
+}
+
+/** A node's children in structured-merge-diff's order. */
+function sortedChildren(node: FieldNode): FieldChild[] {
+  const children = [...node.children.values()];
+  if (children.length > 1) children.sort(compareChildren);
+  return children;
+}
+
+function compareChildren(a: FieldChild, b: FieldChild): number {
+  return comparePathElements(a.element, b.element);
 }
 
 function parsePathElementKey(key: string): PathElement {
@@ -372,7 +582,7 @@ function parsePathElementKey(key: string): PathElement {
         throw bad();
       }
       if (!isJsonObject(parsed)) throw bad();
-      const fields = Object.entries(parsed).sort(([a], [b]) => compareGoStrings(a, b));
+      const fields = Object.entries(parsed).sort(([a], [b]) => compareCodePoints(a, b));
       return { kind: 'key', fields };
     }
     case 'v:':
@@ -401,54 +611,63 @@ function isGranularObjectNode(node: SchemaNode): boolean {
   return (node.type === 'struct' || node.type === 'map') && !node.atomic ? true : node.type === 'untyped';
 }
 
-/** Walks `value` member by member: an object (or null/absent) where the schema merges objects granularly. */
-function objectMode(node: SchemaNode, ...values: unknown[]): boolean {
+/**
+ * Walks `a` (and `b`) member by member: an object (or null/absent) where the schema merges objects
+ * granularly, and at least one of them an object. (Two parameters rather than a rest list: it runs at every node.)
+ */
+function objectMode(node: SchemaNode, a: unknown, b?: unknown): boolean {
   if (!isGranularObjectNode(node)) return false;
-  if (!values.some(isJsonObject)) return false;
-  return values.every((value) => value === undefined || value === null || isJsonObject(value));
+  if (!isJsonObject(a) && !isJsonObject(b)) return false;
+  return isObjectOrNothing(a) && isObjectOrNothing(b);
 }
 
-/** The schema of a keyed or set list whose values are lists (or null/absent), else undefined. */
-function listMode(node: SchemaNode, ...values: unknown[]): ListSchema | undefined {
+/** The schema of a keyed or set list where `a` and `b` are lists (or null/absent), one at least a list. */
+function listMode(node: SchemaNode, a: unknown, b?: unknown): ListSchema | undefined {
   if (node.type !== 'list' || node.listType === 'atomic') return undefined;
-  if (!values.some(Array.isArray)) return undefined;
-  const ok = values.every((value) => value === undefined || value === null || Array.isArray(value));
-  return ok ? node : undefined;
+  if (!Array.isArray(a) && !Array.isArray(b)) return undefined;
+  return isListOrNothing(a) && isListOrNothing(b) ? node : undefined;
 }
 
-function itemElement(item: unknown, node: ListSchema, index: number, path: FieldPath): PathElement {
+function isObjectOrNothing(value: unknown): boolean {
+  return value === undefined || value === null || isJsonObject(value);
+}
+
+function isListOrNothing(value: unknown): boolean {
+  return value === undefined || value === null || Array.isArray(value);
+}
+
+function itemElement(item: unknown, node: ListSchema, index: number, at: Step | undefined): PathElement {
   if (node.listType === 'set') return { kind: 'value', value: item };
   if (node.listType !== 'map' || !node.keys) return { kind: 'index', index };
-  const where = `${formatFieldPath(path)}: element ${index}`;
+  const where = (): string => `${formatFieldPath(pathOf(at))}: element ${index}`;
   if (item === null)
-    throw new TypingError(`${where}: associative list with keys may not have a null element`);
+    throw new TypingError(`${where()}: associative list with keys may not have a null element`);
   if (!isJsonObject(item))
-    throw new TypingError(`${where}: associative list with keys may not have non-map elements`);
+    throw new TypingError(`${where()}: associative list with keys may not have non-map elements`);
   const fields: [string, unknown][] = [];
   for (const key of node.keys) {
     if (hasOwn(item, key)) fields.push([key, item[key]]);
     else if (node.keyDefaults && hasOwn(node.keyDefaults, key)) fields.push([key, node.keyDefaults[key]]);
     else {
       throw new TypingError(
-        `${where}: associative list with keys has an element that omits key field ${goQuote(key)} (and doesn't have default value)`,
+        `${where()}: associative list with keys has an element that omits key field ${goQuote(key)} (and doesn't have default value)`,
       );
     }
   }
-  fields.sort(([a], [b]) => compareGoStrings(a, b));
+  fields.sort(([a], [b]) => compareCodePoints(a, b));
   return { kind: 'key', fields };
 }
 
-interface Item {
-  element: PathElement;
-  key: string;
+/** One item of a granular list, as the step to it from the list. */
+interface Item extends Step {
   value: unknown;
 }
 
-function listItems(list: unknown, node: ListSchema, path: FieldPath): Item[] {
+function listItems(list: unknown, node: ListSchema, at: Step | undefined): Item[] {
   if (!Array.isArray(list)) return [];
   return list.map((value: unknown, index) => {
-    const element = itemElement(value, node, index, path);
-    return { element, key: pathElementKey(element), value };
+    const element = itemElement(value, node, index, at);
+    return { parent: at, element, key: pathElementKey(element), value };
   });
 }
 
@@ -458,23 +677,31 @@ function firstByKey(items: Item[]): Map<string, Item> {
   return map;
 }
 
+/** null, an object without members or an empty list. */
+function isEmptyValue(value: unknown): boolean {
+  if (value === null) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return isJsonObject(value) && isEmptyObject(value);
+}
+
 /** The fields set in `value` (structured-merge-diff's ToFieldSet). */
 function toFieldSet(value: unknown, node: SchemaNode): FieldSet {
-  const out: FieldPath[] = [];
-  const visit = (current: unknown, schema: SchemaNode, path: FieldPath): void => {
+  const out = new FieldSetBuilder();
+  const visit = (current: unknown, schema: SchemaNode, at: Step | undefined): void => {
     const list = listMode(schema, current);
     if (objectMode(schema, current)) {
-      for (const [key, child] of Object.entries(current as JsonObject)) {
-        const childPath = [...path, field(key)];
-        visit(child, childSchema(schema, key), childPath);
-        const empty = child === null || (isJsonObject(child) && Object.keys(child).length === 0);
-        if (empty || !isNamedField(schema, key)) out.push(childPath);
+      const object = current as JsonObject;
+      for (const key of Object.keys(object)) {
+        const child = object[key];
+        const step = fieldStep(at, key);
+        visit(child, childSchema(schema, key), step);
+        const empty = child === null || (isJsonObject(child) && isEmptyObject(child));
+        if (empty || !isNamedField(schema, key)) out.add(step);
       }
     } else if (list) {
-      for (const item of listItems(current, list, path)) {
-        const childPath = [...path, item.element];
-        visit(item.value, list.items, childPath);
-        out.push(childPath);
+      for (const item of listItems(current, list, at)) {
+        visit(item.value, list.items, item);
+        out.add(item);
       }
     } else if (isGranularObjectNode(schema) && (current === null || isJsonObject(current))) {
       // a null or empty object: its parent records it
@@ -484,12 +711,12 @@ function toFieldSet(value: unknown, node: SchemaNode): FieldSet {
       (current === null || Array.isArray(current))
     ) {
       // a null or empty granular list owns nothing
-    } else if (path.length > 0) {
-      out.push(path);
+    } else if (at) {
+      out.add(at);
     }
   };
-  visit(value, node, []);
-  return FieldSet.of(out);
+  visit(value, node, undefined);
+  return out.build();
 }
 
 interface Comparison {
@@ -500,66 +727,55 @@ interface Comparison {
 
 /** What changed from `lhs` to `rhs` (structured-merge-diff's Compare). */
 function compareObjects(lhs: unknown, rhs: unknown, node: SchemaNode): Comparison {
-  const added: FieldPath[] = [];
-  const modified: FieldPath[] = [];
-  const removed: FieldPath[] = [];
-  const leaf = (l: unknown, r: unknown, path: FieldPath): void => {
-    if (path.length === 0) return;
-    if (l === undefined && r !== undefined) added.push(path);
-    else if (l !== undefined && r === undefined) removed.push(path);
-    else if (l !== undefined && !jsonEqual(l, r)) modified.push(path);
+  const added = new FieldSetBuilder();
+  const modified = new FieldSetBuilder();
+  const removed = new FieldSetBuilder();
+  const leaf = (l: unknown, r: unknown, at: Step | undefined): void => {
+    if (!at) return;
+    if (l === undefined && r !== undefined) added.add(at);
+    else if (l !== undefined && r === undefined) removed.add(at);
+    else if (l !== undefined && !jsonEqual(l, r)) modified.add(at);
   };
-  const ends = (l: unknown, r: unknown, path: FieldPath): void => {
-    if (path.length === 0) return;
-    if (l === undefined) added.push(path);
-    else if (r === undefined) removed.push(path);
+  const ends = (l: unknown, r: unknown, at: Step | undefined): void => {
+    if (!at) return;
+    if (l === undefined) added.add(at);
+    else if (r === undefined) removed.add(at);
   };
-  const isEmpty = (v: unknown): boolean =>
-    v === undefined ||
-    v === null ||
-    (isJsonObject(v) && Object.keys(v).length === 0) ||
-    (Array.isArray(v) && v.length === 0);
-  const visit = (l: unknown, r: unknown, schema: SchemaNode, path: FieldPath): void => {
+  const isEmpty = (v: unknown): boolean => v === undefined || isEmptyValue(v);
+  const visit = (l: unknown, r: unknown, schema: SchemaNode, at: Step | undefined): void => {
     if (objectMode(schema, l, r)) {
-      if (isEmpty(l) && isEmpty(r)) return leaf(l, r, path);
+      if (isEmpty(l) && isEmpty(r)) return leaf(l, r, at);
       const lm = isJsonObject(l) ? l : {};
       const rm = isJsonObject(r) ? r : {};
       for (const key of Object.keys(lm)) {
-        visit(lm[key], hasOwn(rm, key) ? rm[key] : undefined, childSchema(schema, key), [
-          ...path,
-          field(key),
-        ]);
+        visit(lm[key], hasOwn(rm, key) ? rm[key] : undefined, childSchema(schema, key), fieldStep(at, key));
       }
       for (const key of Object.keys(rm)) {
-        if (!hasOwn(lm, key)) visit(undefined, rm[key], childSchema(schema, key), [...path, field(key)]);
+        if (!hasOwn(lm, key)) visit(undefined, rm[key], childSchema(schema, key), fieldStep(at, key));
       }
-      return ends(l, r, path);
+      return ends(l, r, at);
     }
     const list = listMode(schema, l, r);
     if (list) {
-      if (isEmpty(l) && isEmpty(r)) return leaf(l, r, path);
-      const li = firstByKey(listItems(l, list, path));
-      const ri = firstByKey(listItems(r, list, path));
-      for (const [key, item] of li)
-        visit(item.value, ri.get(key)?.value, list.items, [...path, item.element]);
-      for (const [key, item] of ri)
-        if (!li.has(key)) visit(undefined, item.value, list.items, [...path, item.element]);
-      return ends(l, r, path);
+      if (isEmpty(l) && isEmpty(r)) return leaf(l, r, at);
+      const li = firstByKey(listItems(l, list, at));
+      const ri = firstByKey(listItems(r, list, at));
+      for (const [key, item] of li) visit(item.value, ri.get(key)?.value, list.items, item);
+      for (const [key, item] of ri) if (!li.has(key)) visit(undefined, item.value, list.items, item);
+      return ends(l, r, at);
     }
-    leaf(l, r, path);
+    leaf(l, r, at);
   };
-  visit(lhs, rhs, node, []);
-  return { added: FieldSet.of(added), modified: FieldSet.of(modified), removed: FieldSet.of(removed) };
+  visit(lhs, rhs, node, undefined);
+  return { added: added.build(), modified: modified.build(), removed: removed.build() };
 }
 
 /** `rhs` merged into `lhs` (structured-merge-diff's Merge): granular where the schema says so, else rhs wins. */
-function mergeValues(lhs: unknown, rhs: unknown, node: SchemaNode, path: FieldPath): unknown {
+function mergeValues(lhs: unknown, rhs: unknown, node: SchemaNode, at: Step | undefined): unknown {
   if (rhs === undefined) return lhs;
   if (lhs === undefined) return cloneJson(rhs);
-  const isEmpty = (v: unknown): boolean =>
-    v === null || (isJsonObject(v) && Object.keys(v).length === 0) || (Array.isArray(v) && v.length === 0);
   if (objectMode(node, lhs, rhs)) {
-    if (isEmpty(lhs) && isEmpty(rhs)) return cloneJson(rhs);
+    if (isEmptyValue(lhs) && isEmptyValue(rhs)) return cloneJson(rhs);
     if (!isJsonObject(rhs)) return lhs;
     const left = isJsonObject(lhs) ? lhs : {};
     const out: JsonObject = {};
@@ -567,9 +783,7 @@ function mergeValues(lhs: unknown, rhs: unknown, node: SchemaNode, path: FieldPa
       setOwn(
         out,
         key,
-        hasOwn(rhs, key)
-          ? mergeValues(value, rhs[key], childSchema(node, key), [...path, field(key)])
-          : value,
+        hasOwn(rhs, key) ? mergeValues(value, rhs[key], childSchema(node, key), fieldStep(at, key)) : value,
       );
     }
     for (const [key, value] of Object.entries(rhs))
@@ -578,9 +792,9 @@ function mergeValues(lhs: unknown, rhs: unknown, node: SchemaNode, path: FieldPa
   }
   const list = listMode(node, lhs, rhs);
   if (list) {
-    if (isEmpty(lhs) && isEmpty(rhs)) return cloneJson(rhs);
+    if (isEmptyValue(lhs) && isEmptyValue(rhs)) return cloneJson(rhs);
     if (!Array.isArray(rhs)) return lhs;
-    return mergeLists(listItems(lhs, list, path), listItems(rhs, list, path), list, path);
+    return mergeLists(listItems(lhs, list, at), listItems(rhs, list, at), list);
   }
   return cloneJson(rhs);
 }
@@ -589,7 +803,7 @@ function mergeValues(lhs: unknown, rhs: unknown, node: SchemaNode, path: FieldPa
  * Merges keyed items: the applied items in their order, live-only items kept in place relative to them
  * (structured-merge-diff's ordering of a merged associative list).
  */
-function mergeLists(lhs: Item[], rhs: Item[], node: ListSchema, path: FieldPath): unknown[] {
+function mergeLists(lhs: Item[], rhs: Item[], node: ListSchema): unknown[] {
   const lhsByKey = firstByKey(lhs);
   const rhsByKey = firstByKey(rhs);
   const shared = rhs.filter((item) => lhsByKey.has(item.key)).map((item) => item.key);
@@ -599,9 +813,7 @@ function mergeLists(lhs: Item[], rhs: Item[], node: ListSchema, path: FieldPath)
   const take = (item: Item): void => {
     done.add(item.key);
     const left = lhsByKey.get(item.key);
-    out.push(
-      left ? mergeValues(left.value, item.value, node.items, [...path, item.element]) : cloneJson(item.value),
-    );
+    out.push(left ? mergeValues(left.value, item.value, node.items, item) : cloneJson(item.value));
     if (shared[nextShared] === item.key) nextShared++;
   };
   let i = 0;
@@ -646,39 +858,34 @@ const EMPTIED = Symbol('emptied');
 /** `value` without the members and items in `set` (a container emptied by the removal goes as well). */
 function removeItems(value: unknown, set: FieldSet, node: SchemaNode): unknown {
   if (set.isEmpty()) return value;
-  const members = new Set(set.paths().map(pathKey));
-  const prefixes = new Set<string>();
-  for (const path of set.paths())
-    for (let n = 1; n < path.length; n++) prefixes.add(pathKey(path.slice(0, n)));
-  const visit = (current: unknown, schema: SchemaNode, path: FieldPath): unknown => {
+  // `owned` is the set's node at the current path: a member child goes, a non-member child is walked into
+  const visit = (current: unknown, schema: SchemaNode, owned: FieldNode, at: Step | undefined): unknown => {
     if (objectMode(schema, current)) {
       const out: JsonObject = {};
       let dropped = false;
       for (const [key, child] of Object.entries(current as JsonObject)) {
-        const childPath = [...path, field(key)];
-        const childKey = pathKey(childPath);
-        if (members.has(childKey)) {
+        const match = owned.children.get(`f:${key}`);
+        if (match?.node.member) {
           dropped = true;
           continue;
         }
-        const next = prefixes.has(childKey) ? visit(child, childSchema(schema, key), childPath) : child;
+        const next = match ? visit(child, childSchema(schema, key), match.node, fieldStep(at, key)) : child;
         if (next === EMPTIED) dropped = true;
         else setOwn(out, key, next);
       }
-      return dropped && Object.keys(out).length === 0 && path.length > 0 ? EMPTIED : out;
+      return dropped && Object.keys(out).length === 0 && at ? EMPTIED : out;
     }
     const list = listMode(schema, current);
     if (list) {
       const out: unknown[] = [];
       let dropped = false;
-      for (const item of listItems(current, list, path)) {
-        const childPath = [...path, item.element];
-        const childKey = pathKey(childPath);
-        if (members.has(childKey)) {
+      for (const item of listItems(current, list, at)) {
+        const match = owned.children.get(item.key);
+        if (match?.node.member) {
           dropped = true;
           continue;
         }
-        const next = prefixes.has(childKey) ? visit(item.value, list.items, childPath) : item.value;
+        const next = match ? visit(item.value, list.items, match.node, item) : item.value;
         if (next === EMPTIED) dropped = true;
         else out.push(next);
       }
@@ -686,7 +893,7 @@ function removeItems(value: unknown, set: FieldSet, node: SchemaNode): unknown {
     }
     return current;
   };
-  const result = visit(value, node, []);
+  const result = visit(value, node, set.tree, undefined);
   return result === EMPTIED ? {} : result;
 }
 
@@ -819,9 +1026,9 @@ export function encodeManagedFields(managers: Iterable<ManagerState>): ManagedFi
       (p, q) =>
         compareStrings(p.operation, q.operation) ||
         timeSeconds(p.time) - timeSeconds(q.time) ||
-        compareGoStrings(p.manager, q.manager) ||
-        compareGoStrings(p.apiVersion, q.apiVersion) ||
-        compareGoStrings(p.subresource, q.subresource),
+        compareCodePoints(p.manager, q.manager) ||
+        compareCodePoints(p.apiVersion, q.apiVersion) ||
+        compareCodePoints(p.subresource, q.subresource),
     );
   return entries.map((entry) => {
     const out: ManagedFieldsEntry = {
@@ -868,9 +1075,9 @@ function withoutIgnored(set: FieldSet, ignored: FieldPath[]): FieldSet {
 
 /** Folds the oldest Update managers into `ancient-changes` (one per apiVersion) beyond the cap. */
 function capUpdateManagers(managers: Map<string, ManagerState>): void {
-  const updaters = [...managers.entries()]
-    .filter(([, entry]) => entry.operation === 'Update')
-    .sort(([, a], [, b]) => timeSeconds(a.time) - timeSeconds(b.time));
+  const updaters = [...managers.entries()].filter(([, entry]) => entry.operation === 'Update');
+  if (updaters.length <= MAX_UPDATE_MANAGERS) return;
+  updaters.sort(([, a], [, b]) => timeSeconds(a.time) - timeSeconds(b.time));
   let count = updaters.length;
   const firstByVersion = new Map<string, string>();
   for (const [id, entry] of updaters) {
@@ -915,6 +1122,18 @@ function withoutManagedFields(object: unknown): JsonObject {
   return copy;
 }
 
+/**
+ * withoutManagedFields for walks that only read: a copy of the top level and metadata, everything else
+ * shared with `object` (which a deep copy of its data would only slow down).
+ */
+function readOnlyWithoutManagedFields(object: unknown): JsonObject {
+  if (!isJsonObject(object)) return {};
+  const metadata = metadataOf(object);
+  if (!metadata || !hasOwn(metadata, 'managedFields')) return object;
+  const { managedFields: _managedFields, ...rest } = metadata;
+  return { ...object, metadata: rest };
+}
+
 function withManagedFields(object: JsonObject, entries: ManagedFieldsEntry[]): JsonObject {
   const metadata = metadataOf(object);
   if (entries.length > 0) {
@@ -940,7 +1159,7 @@ function isResetManagedFields(value: unknown): boolean {
 /** The fields an object sets, as server-side apply would own them if the object were applied. */
 export function fieldSetOf(object: unknown, schema: MergeSchema): FieldSet {
   try {
-    return toFieldSet(withoutManagedFields(object), schema.root).difference(STRIPPED);
+    return toFieldSet(readOnlyWithoutManagedFields(object), schema.root).difference(STRIPPED);
   } catch (error) {
     if (error instanceof TypingError) throw new CloakError('ERR_MANAGED_FIELDS', error.message);
     throw error;
@@ -980,8 +1199,9 @@ export function recordUpdate(options: RecordUpdateOptions): ManagedFieldsEntry[]
   const { previous, updated, manager, apiVersion, now, schema } = options;
   const subresource = options.subresource ?? '';
   const managers = managersForUpdate(previous, updated, subresource !== '');
-  const before = previous ? withoutManagedFields(previous) : cloneJson(schema.zero ?? {});
-  const after = withoutManagedFields(updated);
+  // compareObjects only reads: no copies of the objects' data
+  const before = previous ? readOnlyWithoutManagedFields(previous) : (schema.zero ?? {});
+  const after = readOnlyWithoutManagedFields(updated);
   let comparison: Comparison;
   try {
     comparison = compareObjects(before, after, schema.root);
@@ -1106,7 +1326,7 @@ export function conflictMessage(conflicts: readonly FieldConflict[]): string {
     byManager.set(conflict.managerId, list);
   }
   const lines: string[] = [];
-  for (const id of [...byManager.keys()].sort(compareGoStrings)) {
+  for (const id of [...byManager.keys()].sort(compareCodePoints)) {
     const list = byManager.get(id) ?? [];
     lines.push(`conflicts with ${list[0]?.manager ?? ''}:`);
     for (const conflict of list) lines.push(`- ${formatFieldPath(conflict.path)}`);
@@ -1237,7 +1457,7 @@ function applyOnce(
   const root = schema.root;
   // The configuration's own typing errors are the caller's; the live object's were accepted before.
   const configSet = withoutIgnored(toFieldSet(applied, root), ignored);
-  const merged = mergeValues(live, applied, root, []) as JsonObject;
+  const merged = mergeValues(live, applied, root, undefined) as JsonObject;
   const managers = new Map(current);
   const lastSet = managers.get(id)?.set;
   managers.set(id, {
