@@ -180,6 +180,7 @@ export function goFloat(value: number): string {
 
 /** Go's strconv.Quote: printable runes stay, the rest become \a, \n, \x1b, \u00a0... */
 export function goQuote(text: string): string {
+  if (PLAIN_ASCII.test(text)) return `"${text}"`;
   let out = '"';
   for (const char of text) out += quoteRune(char);
   return `${out}"`;
@@ -196,6 +197,9 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   '"': '\\"',
   '\\': '\\\\',
 };
+
+// Printable ASCII other than `"` and `\`: strconv.Quote keeps such text as it is.
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 // unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;

@@ -624,3 +624,77 @@ describe('validateValue', () => {
     );
   });
 });
+
+describe('schemas compiled once', () => {
+  // A schema is compiled on first use and kept with its node; nothing about one object may reach the next.
+  const shared = { type: 'string', pattern: '^[a-z]+$', maxLength: 5 };
+  const schema = withSpec({
+    first: shared,
+    second: { type: 'object', additionalProperties: shared },
+    list: { type: 'array', items: { type: 'object', properties: { name: shared } } },
+    options: { type: 'object', default: { mode: 'safe' }, properties: { mode: { type: 'string' } } },
+  });
+
+  it('reports a node used in several places under the path of each use', () => {
+    const spec = { first: 'A', second: { k: 'B' }, list: [{ name: 'ok' }, { name: 'C' }] };
+    assert.deepEqual(texts(applySchema(schema, resource(spec), { fieldValidation: 'Strict' }).causes), [
+      'spec.first: Invalid value: "A": spec.first in body should match \'^[a-z]+$\'',
+      'spec.second.k: Invalid value: "B": spec.second.k in body should match \'^[a-z]+$\'',
+      'spec.list[1].name: Invalid value: "C": spec.list[1].name in body should match \'^[a-z]+$\'',
+    ]);
+  });
+
+  it('validates each object on its own: earlier errors and values leave no trace', () => {
+    const bad = applySchema(schema, resource({ first: 'TOO-LONG', list: [{ name: 'X' }] }), {
+      fieldValidation: 'Strict',
+    });
+    assert.equal(bad.causes.length, 2);
+    const good = applySchema(schema, resource({ first: 'ok', list: [{ name: 'fine' }] }), {
+      fieldValidation: 'Strict',
+    });
+    assert.deepEqual(good.causes, []);
+  });
+
+  it('gives every object its own copy of a default', () => {
+    const one = applySchema(schema, resource({}), { fieldValidation: 'Strict' }).object;
+    ((one['spec'] as Json)['options'] as Json)['mode'] = 'changed';
+    const two = applySchema(schema, resource({}), { fieldValidation: 'Strict' }).object;
+    assert.deepEqual((two['spec'] as Json)['options'], { mode: 'safe' });
+  });
+
+  it('keeps schemas apart, even when they look alike', () => {
+    const lower = withSpec({ v: { type: 'string', enum: ['a'] } });
+    const upper = withSpec({ v: { type: 'string', enum: ['A'] } });
+    const object = resource({ v: 'a' });
+    assert.deepEqual(applySchema(lower, object, { fieldValidation: 'Strict' }).causes, []);
+    assert.deepEqual(texts(applySchema(upper, object, { fieldValidation: 'Strict' }).causes), [
+      'spec.v: Unsupported value: "a": supported values: "A"',
+    ]);
+    assert.deepEqual(applySchema(lower, object, { fieldValidation: 'Strict' }).causes, []);
+  });
+
+  it('names values correctly after errors inside lists and subschemas', () => {
+    const nested = withSpec({
+      rows: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { n: { type: 'integer', anyOf: [{ minimum: 5 }, { maximum: 1 }] } },
+        },
+      },
+      last: { type: 'integer' },
+    });
+    assert.deepEqual(
+      texts(
+        applySchema(nested, resource({ rows: [{ n: 3 }, { n: 7 }], last: 'x' }), {
+          fieldValidation: 'Strict',
+        }).causes,
+      ),
+      [
+        '<nil>: Invalid value: "": "spec.rows[0].n" must validate at least one schema (anyOf)',
+        'spec.rows[0].n: Invalid value: 3: spec.rows[0].n in body should be greater than or equal to 5',
+        'spec.last: Invalid value: "string": spec.last in body must be of type integer: "string"',
+      ],
+    );
+  });
+});

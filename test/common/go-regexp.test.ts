@@ -71,6 +71,18 @@ describe('compileGoRegexp', () => {
     );
   });
 
+  it('compiles a pattern once: the same text gives the same GoPattern, other texts their own', () => {
+    const first = compileGoRegexp('^cache-[a-z]+$');
+    assert.equal(compileGoRegexp('^cache-[a-z]+$'), first);
+    const other = compileGoRegexp('^cache-[0-9]+$');
+    assert.notEqual(other, first);
+    assert.equal(first.test('cache-abc'), true);
+    assert.equal(other.test('cache-abc'), false);
+    assert.equal(other.test('cache-123'), true);
+    assert.equal(compileGoRegexp('^é+$').test('éé'), true);
+    assert.equal(compileGoRegexp('^é+$').test('e'), false);
+  });
+
   it('takes time linear in the text: a nested repetition cannot hang it', () => {
     const module = new URL('../../src/common/go-regexp/index.ts', import.meta.url).href;
     const output = outputWithinLimit(`

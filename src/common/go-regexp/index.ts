@@ -40,14 +40,31 @@ export class GoPattern {
   }
 }
 
-/** regexp.Compile: throws GoRegexpError with Go's message when Go would refuse the pattern. */
+const CACHE_SIZE = 1024;
+/** Compiled patterns, or Go's message for bad ones, by pattern text (the oldest entry goes when full). */
+const cache = new Map<string, GoPattern | string>();
+
+/**
+ * regexp.Compile: throws GoRegexpError with Go's message when Go would refuse the pattern. Cached by the pattern's
+ * text: callers such as CRD validation compile the same pattern for every value they check, and a hit then costs
+ * neither the UTF-8 conversion nor a new GoPattern.
+ */
 export function compileGoRegexp(pattern: string): GoPattern {
-  let regexp: GoRegexp;
+  let entry = cache.get(pattern);
+  if (entry === undefined) {
+    entry = compileUncached(pattern);
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(pattern, entry);
+  }
+  if (typeof entry === 'string') throw new GoRegexpError(entry);
+  return entry;
+}
+
+function compileUncached(pattern: string): GoPattern | string {
   try {
-    regexp = compileGoRegexpBytes(byteStringFromText(pattern));
+    return new GoPattern(pattern, compileGoRegexpBytes(byteStringFromText(pattern)));
   } catch (error) {
-    if (error instanceof RegexpSyntaxError) throw new GoRegexpError(textFromByteString(error.message));
+    if (error instanceof RegexpSyntaxError) return textFromByteString(error.message);
     throw error;
   }
-  return new GoPattern(pattern, regexp);
 }
