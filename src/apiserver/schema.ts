@@ -256,18 +256,7 @@ function prune(
     value.forEach((item, i) => prune(item, node.items, index(path, i), unknown));
     return;
   }
-  if (!isObject(value)) return;
-  for (const name of Object.keys(value)) {
-    if (keepsTypeAndMeta && META_FIELDS.has(name)) continue;
-    if (node.properties.has(name))
-      prune(value[name], node.properties.get(name), joinKey(path, name), unknown);
-    else if (node.additional !== undefined)
-      prune(value[name], node.additionalSchema, joinKey(path, name), unknown);
-    else {
-      if (!META_FIELDS.has(name) || path !== '') unknown.push(joinKey(path, name));
-      delete value[name];
-    }
-  }
+  if (isObject(value)) pruneFields(value, node, keepsTypeAndMeta, path, unknown, true);
 }
 
 /** Under x-kubernetes-preserve-unknown-fields unknown keys stay, but known ones are still pruned inside. */
@@ -284,13 +273,28 @@ function pruneKnown(
     value.forEach((item, i) => pruneKnown(item, itemNode, itemNode.embedded, index(path, i), unknown));
     return;
   }
-  if (!isObject(value)) return;
+  if (isObject(value)) pruneFields(value, node, keepsTypeAndMeta, path, unknown, false);
+}
+
+/** Prunes inside each field the schema knows; with `dropUnknown` the other fields are removed and reported. */
+function pruneFields(
+  value: Record<string, unknown>,
+  node: SchemaNode,
+  keepsTypeAndMeta: boolean,
+  path: string,
+  unknown: string[],
+  dropUnknown: boolean,
+): void {
   for (const name of Object.keys(value)) {
     if (keepsTypeAndMeta && META_FIELDS.has(name)) continue;
     if (node.properties.has(name))
       prune(value[name], node.properties.get(name), joinKey(path, name), unknown);
     else if (node.additional !== undefined)
       prune(value[name], node.additionalSchema, joinKey(path, name), unknown);
+    else if (dropUnknown) {
+      if (!META_FIELDS.has(name) || path !== '') unknown.push(joinKey(path, name));
+      delete value[name];
+    }
   }
 }
 
