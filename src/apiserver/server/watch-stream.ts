@@ -147,6 +147,7 @@ class WatchOutput {
   readonly #call: NegotiatedRequest;
   readonly #maxBufferedBytes: number;
   #headersSent = false;
+  #corked = false;
   closed = false;
   onOverflow: () => void = () => undefined;
 
@@ -208,6 +209,8 @@ class WatchOutput {
   end(): void {
     if (this.closed) return;
     this.closed = true;
+    // Node's end() sends the last chunk before what a cork still holds: flushed first.
+    this.#flush();
     this.#response.end();
   }
 
@@ -229,9 +232,25 @@ class WatchOutput {
     return table;
   }
 
+  /**
+   * Events of one turn of the event loop (a storage batch delivers many) go out as one chunk, in one socket
+   * write, as kube's watch server flushes only once no more events are waiting: with TLS, a write per event
+   * cost more than encoding it.
+   */
   #write(chunk: string | Uint8Array): void {
     if (this.closed) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#response.cork();
+      process.nextTick(() => this.#flush());
+    }
     this.#response.write(chunk);
     if (this.#response.writableLength > this.#maxBufferedBytes) this.onOverflow();
+  }
+
+  #flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#response.uncork();
   }
 }
