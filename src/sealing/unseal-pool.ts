@@ -7,7 +7,9 @@
  * the cost of a message (a structured clone each way and a wake-up of the thread) stays small beside the RSA
  * work. Workers start on first use and stop after a while without work, so an idle operator holds no threads.
  */
+import module from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SealingKey } from './keys.ts';
 import type { OpenRequest, OpenResult, ValueOpener } from './unseal.ts';
@@ -201,7 +203,7 @@ export class UnsealPool implements ValueOpener, AsyncDisposable {
   #startWorker(): PoolWorker {
     this.#starts++;
     const worker: PoolWorker = {
-      thread: new Worker(WORKER_URL, { workerData: { keys: this.#keys } }),
+      thread: new Worker(WORKER_URL, { workerData: { keys: this.#keys }, env: workerEnv() }),
       inFlight: new Map(),
     };
     worker.thread.on('message', (reply: WorkerReply) => this.#settle(worker, reply));
@@ -263,4 +265,16 @@ export class UnsealPool implements ValueOpener, AsyncDisposable {
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
   }
+}
+
+/**
+ * The environment of a worker thread: this process's, naming the compile cache the main thread uses (bin/cloak
+ * enables it in code, which worker threads do not inherit; they read only NODE_COMPILE_CACHE). Without it each
+ * worker strips the TypeScript of its modules itself: about 9 MB and tens of milliseconds per start.
+ */
+export function workerEnv(): NodeJS.ProcessEnv {
+  const cacheDir = module.getCompileCacheDir();
+  if (cacheDir === undefined || process.env['NODE_COMPILE_CACHE'] !== undefined) return process.env;
+  // The directory Node names is the versioned one inside the cache.
+  return { ...process.env, NODE_COMPILE_CACHE: dirname(cacheDir) };
 }
