@@ -751,7 +751,9 @@ describe('decoding problems', () => {
 
   it('accepts what Buffer encodes, of every padding, with or without line breaks', () => {
     for (let length = 0; length < 40; length++) {
-      const encoded = Buffer.from(Array.from({ length }, (_, i) => (i * 37 + length) % 256)).toString('base64');
+      const encoded = Buffer.from(Array.from({ length }, (_, i) => (i * 37 + length) % 256)).toString(
+        'base64',
+      );
       assert.equal(base64DecodeError(encoded), undefined, encoded);
       assert.equal(base64DecodeError(encoded.replace(/(.{5})/g, '$1\r\n')), undefined, encoded);
       if (encoded.length > 0) assert.match(base64DecodeError(`${encoded}A`) ?? '', /at input byte/);
