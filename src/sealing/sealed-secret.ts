@@ -402,6 +402,11 @@ export interface UnsealPlan {
   templates?: { sources: Record<string, string>; render: SecretTemplateRenderer };
 }
 
+/** Whether `spec.template.data` holds templates to render (null entries only drop items). */
+export function hasTemplates(sealed: SealedSecret): boolean {
+  return Object.values(sealed.spec.template?.data ?? {}).some((text) => text !== null);
+}
+
 export interface UnsealPlanOptions {
   /** Without one, a SealedSecret with `spec.template.data` templates is refused (ERR_TEMPLATE_UNSUPPORTED). */
   renderTemplates?: SecretTemplateRenderer | undefined;

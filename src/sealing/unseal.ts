@@ -8,9 +8,11 @@ import type { Keyring } from './keyring.ts';
 import type { Secret } from '../kube/objects.ts';
 import {
   assembleSecret,
+  hasTemplates,
   planUnseal,
   type ItemFailure,
   type SealedSecret,
+  type SecretTemplateRenderer,
   type UnsealPlan,
   type UnsealPlanOptions,
 } from './sealed-secret.ts';
@@ -56,15 +58,26 @@ export interface UnsealInput {
 
 export type UnsealOutcome = { where: string; secret: Secret } | { where: string; error: CloakError };
 
+export interface UnsealOptions extends UnsealPlanOptions {
+  /** Used (once per call) when no `renderTemplates` is given and some input has templates to render. */
+  loadTemplateRenderer?: (() => Promise<SecretTemplateRenderer>) | undefined;
+}
+
 /** Unseals every input; each gets its Secret or its own error, in input order. */
 export async function unsealAll(
   inputs: readonly UnsealInput[],
   opener: ValueOpener,
-  options: UnsealPlanOptions = {},
+  options: UnsealOptions = {},
 ): Promise<UnsealOutcome[]> {
+  const { loadTemplateRenderer } = options;
+  const renderTemplates =
+    options.renderTemplates ??
+    (loadTemplateRenderer && inputs.some(({ sealed }) => hasTemplates(sealed))
+      ? await loadTemplateRenderer()
+      : undefined);
   const plans: (UnsealPlan | CloakError)[] = inputs.map(({ sealed, where }) => {
     try {
-      return planUnseal(sealed, where, options);
+      return planUnseal(sealed, where, { renderTemplates });
     } catch (error) {
       if (error instanceof CloakError) return error;
       throw error;

@@ -15,6 +15,7 @@ import {
   sealRawValue,
   sealSecret,
   type SealedSecret,
+  type SecretTemplateRenderer,
 } from '../../src/sealing/sealed-secret.ts';
 import { inThreadOpener, unsealAll } from '../../src/sealing/unseal.ts';
 import { independentDecrypt } from '../helpers/independent-sealed-secrets.ts';
@@ -316,4 +317,48 @@ test('merging adds and replaces items and template maps, even when the original 
   assert.deepEqual(merged.spec.template?.metadata?.labels, { l: '1' });
   assert.deepEqual(merged.spec.template?.metadata?.annotations, { a: '2' });
   assert.equal(merged.metadata.annotations?.[SEALING_KEY_ANNOTATION], cert.fingerprint);
+});
+
+test('unseal: the template renderer is loaded once, and only when some SealedSecret has templates', async () => {
+  const cert = await certificate();
+  const opener = inThreadOpener(await keyring());
+  const plain = sealSecret(prepareSecret(secret(), {}, 'in'), cert, 'in');
+  const nullOnly = structuredClone(plain);
+  nullOnly.spec.template!.data = { password: null };
+  const templated = structuredClone(plain);
+  templated.spec.template!.data = { greeting: 'hello {{ .password }}' };
+  let loads = 0;
+  const loadTemplateRenderer = (): Promise<SecretTemplateRenderer> => {
+    loads++;
+    return Promise.resolve((templates, values) => {
+      const rendered = new Map<string, Buffer>();
+      for (const key of Object.keys(templates)) rendered.set(key, Buffer.from(`rendered ${values.size}`));
+      return rendered;
+    });
+  };
+
+  const untouched = await unsealAll(
+    [
+      { sealed: plain, where: 'a' },
+      { sealed: nullOnly, where: 'b' },
+    ],
+    opener,
+    { loadTemplateRenderer },
+  );
+  assert.equal(loads, 0);
+  assert.ok(untouched.every((outcome) => 'secret' in outcome));
+
+  const outcomes = await unsealAll(
+    [
+      { sealed: templated, where: 'c' },
+      { sealed: structuredClone(templated), where: 'd' },
+    ],
+    opener,
+    { loadTemplateRenderer },
+  );
+  assert.equal(loads, 1);
+  for (const outcome of outcomes) {
+    assert.ok('secret' in outcome);
+    assert.equal(Buffer.from(outcome.secret.data?.['greeting'] ?? '', 'base64').toString(), 'rendered 1');
+  }
 });

@@ -26,7 +26,7 @@ import {
   type Listen,
   type SealedSecretsOperatorOptions,
 } from '../../operator/sealed-secrets/operator.ts';
-import { sealedSecretsTemplateRenderer } from '../../sealing/secret-templates.ts';
+import { loadSealedSecretsTemplateRenderer } from '../../sealing/template-loader.ts';
 import type { OperatorFlags } from './operator.ts';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -64,9 +64,14 @@ export async function runWithSettings(
   logger: Logger,
   embedded: { stop?: AbortSignal; started?: (urls: { http: string; metrics: string }) => void } = {},
 ): Promise<number> {
-  const renderTemplates = await sealedSecretsTemplateRenderer();
   return runSealedSecretsOperator(
-    { ...settings.operator, client, logger, stop: embedded.stop, renderTemplates },
+    {
+      ...settings.operator,
+      client,
+      logger,
+      stop: embedded.stop,
+      loadTemplateRenderer: loadSealedSecretsTemplateRenderer,
+    },
     embedded.started,
   );
 }

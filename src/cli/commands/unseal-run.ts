@@ -9,9 +9,9 @@ import {
   describeSealedSecret,
   readSealedSecret,
   SEALING_KEY_ANNOTATION,
-  type SecretTemplateRenderer,
 } from '../../sealing/sealed-secret.ts';
 import { UnsealPool } from '../../sealing/unseal-pool.ts';
+import { loadSealedSecretsTemplateRenderer } from '../../sealing/template-loader.ts';
 import { inThreadOpener, unsealAll, type UnsealInput, type ValueOpener } from '../../sealing/unseal.ts';
 import { readInput, readInputFile, writeOutput, type InputText } from '../io.ts';
 import { documentName, parseOutputFormat } from '../output.ts';
@@ -37,16 +37,6 @@ function parseWorkers(value: string): number {
   if (!Number.isInteger(workers) || workers < 0)
     throw new UsageError(`--workers must be a whole number, not "${value}"`);
   return workers;
-}
-
-/** The template engine and sprig load only when some SealedSecret has templates to render. */
-async function templateRenderer(inputs: readonly UnsealInput[]): Promise<SecretTemplateRenderer | undefined> {
-  const templated = inputs.some(({ sealed }) =>
-    Object.values(sealed.spec.template?.data ?? {}).some((text) => text !== null),
-  );
-  if (!templated) return undefined;
-  const { sealedSecretsTemplateRenderer } = await import('../../sealing/secret-templates.ts');
-  return sealedSecretsTemplateRenderer();
 }
 
 export async function readKeyFiles(paths: readonly string[]): Promise<SealingKey[]> {
@@ -80,7 +70,7 @@ export async function unsealToText(
       : inThreadOpener(keyring);
   let outcomes;
   try {
-    outcomes = await unsealAll(inputs, opener, { renderTemplates: await templateRenderer(inputs) });
+    outcomes = await unsealAll(inputs, opener, { loadTemplateRenderer: loadSealedSecretsTemplateRenderer });
   } finally {
     await opener.close?.();
   }

@@ -44,7 +44,7 @@ export function decodeSealedSecretBody(body: Uint8Array): SealedSecret {
 export interface UnsealContext {
   opener: ValueOpener;
   acceptV1Data: boolean;
-  renderTemplates?: SecretTemplateRenderer | undefined;
+  loadTemplateRenderer?: (() => Promise<SecretTemplateRenderer>) | undefined;
 }
 
 /** The Secret `sealed` unseals to; throws the reason it does not. */
@@ -52,7 +52,7 @@ export async function unsealOne(sealed: SealedSecret, context: UnsealContext): P
   if (sealed.spec.data !== undefined && !context.acceptV1Data)
     throw new CloakError('ERR_V1_DATA', 'spec.data (the deprecated v1 format) is not accepted');
   const [outcome] = await unsealAll([{ sealed, where: WHERE }], context.opener, {
-    renderTemplates: context.renderTemplates,
+    loadTemplateRenderer: context.loadTemplateRenderer,
   });
   if (!outcome) throw new CloakError('ERR_UNSEAL', 'nothing was unsealed');
   if ('error' in outcome) throw outcome.error;

@@ -63,7 +63,7 @@ export interface SealedSecretControllerOptions {
   /** Give up on API failures of one SealedSecret after this many retries in a row. */
   maxRetries?: number | undefined;
   workers?: number | undefined;
-  renderTemplates?: SecretTemplateRenderer | undefined;
+  loadTemplateRenderer?: (() => Promise<SecretTemplateRenderer>) | undefined;
   logger?: Logger | undefined;
   now?: () => Date;
 }
@@ -266,7 +266,7 @@ export class SealedSecretController {
         `${where}: spec.data is the deprecated v1 format, which this controller does not accept (--accept-deprecated-v1-data=false)`,
       );
     const [outcome] = await unsealAll([{ sealed, where }], this.#options.keys.opener, {
-      renderTemplates: this.#options.renderTemplates,
+      loadTemplateRenderer: this.#options.loadTemplateRenderer,
     });
     if (!outcome) throw new CloakError('ERR_UNSEAL', `${where}: nothing was unsealed`);
     if ('error' in outcome) throw outcome.error;

@@ -29,7 +29,7 @@ export interface HttpApiOptions {
   keys: SealingKeys;
   metrics: SealedSecretsMetrics;
   acceptV1Data: boolean;
-  renderTemplates?: SecretTemplateRenderer | undefined;
+  loadTemplateRenderer?: (() => Promise<SecretTemplateRenderer>) | undefined;
   /** --rate-limit (per second) and --rate-limit-burst. */
   rateLimit: { rate: number; burst: number };
   /** Generates a key on POST /v1/rotate-key. */
@@ -60,7 +60,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const context = (): UnsealContext => ({
     opener: options.keys.opener,
     acceptV1Data: options.acceptV1Data,
-    renderTemplates: options.renderTemplates,
+    loadTemplateRenderer: options.loadTemplateRenderer,
   });
   const limited =
     (path: string, handler: Handler): Handler =>

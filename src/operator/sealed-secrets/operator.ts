@@ -60,7 +60,8 @@ export interface SealedSecretsOperatorOptions {
   /** Resync SealedSecrets this often (cheap: unchanged ones decrypt nothing); 0 never. */
   resyncPeriodMs?: number;
   revision: string;
-  renderTemplates?: SecretTemplateRenderer | undefined;
+  /** Loads the template renderer when a SealedSecret first has templates (template-loader.ts). */
+  loadTemplateRenderer?: (() => Promise<SecretTemplateRenderer>) | undefined;
   logger: Logger;
   /**
    * Embedded in a process that handles SIGTERM/SIGINT itself (`cloak up`): stop when this aborts, and leave
@@ -145,7 +146,7 @@ export async function runSealedSecretsOperator(
     acceptV1Data: options.acceptV1Data,
     maxRetries: options.maxRetries,
     workers: options.workers,
-    renderTemplates: options.renderTemplates,
+    loadTemplateRenderer: options.loadTemplateRenderer,
     logger,
   });
   manager.addController(sealedSecrets.controller);
@@ -182,7 +183,7 @@ export async function runSealedSecretsOperator(
     keys,
     metrics,
     acceptV1Data: options.acceptV1Data,
-    renderTemplates: options.renderTemplates,
+    loadTemplateRenderer: options.loadTemplateRenderer,
     rateLimit: options.rateLimit,
     rotateKey: generateOnRequest('api'),
     ready: () => keys.size > 0,

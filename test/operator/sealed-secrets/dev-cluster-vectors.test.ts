@@ -224,6 +224,24 @@ test('the SealedSecret controller on real vectors, and the life of a SealedSecre
   assert.deepEqual(decoded(adopted), { theirs: 'theirs' });
   assert.equal(adopted?.metadata.ownerReferences?.[0]?.name, 'taken');
 
+  // spec.template.data: Go templates over the unsealed items, rendered with the controller's sprig functions
+  // (the template engine loads on this first templated SealedSecret).
+  const templated = sealSecret(
+    {
+      kind: 'Secret',
+      apiVersion: 'v1',
+      metadata: { name: 'templated', namespace: 'prod' },
+      data: { user: Buffer.from('admin').toString('base64') },
+    },
+    amilsteadCert,
+    'test',
+  );
+  templated.spec.template!.data = { url: 'https://{{ .user }}@example.com/{{ .user | upper }}' };
+  await kubectlOk(cluster, ['apply', '-f', '-'], toGoJson(templated));
+  await waitForCondition(cluster, 'prod', 'templated', 'True');
+  const rendered = await getJson<Secret>(cluster, ['secret', '-n', 'prod', 'templated']);
+  assert.deepEqual(decoded(rendered), { user: 'admin', url: 'https://admin@example.com/ADMIN' });
+
   assert.ok(
     (await operator.metric(
       'sealed_secrets_controller_unseal_errors_total{reason="unmanaged",namespace="prod"}',
