@@ -13,6 +13,8 @@ import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SealingKey } from './keys.ts';
 import type { OpenRequest, OpenResult, ValueOpener } from './unseal.ts';
+// Loaded here too (it does nothing in the main thread), so that its compiled code is in the compile cache.
+import './unseal-worker.ts';
 
 export interface WorkerKey {
   privateKey: SealingKey['privateKey'];
@@ -274,6 +276,8 @@ export class UnsealPool implements ValueOpener, AsyncDisposable {
  */
 export function workerEnv(): NodeJS.ProcessEnv {
   const cacheDir = module.getCompileCacheDir();
+  // What the main thread compiled is written at exit unless flushed: a first run's workers would strip it again.
+  if (cacheDir !== undefined) module.flushCompileCache();
   if (cacheDir === undefined || process.env['NODE_COMPILE_CACHE'] !== undefined) return process.env;
   // The directory Node names is the versioned one inside the cache.
   return { ...process.env, NODE_COMPILE_CACHE: dirname(cacheDir) };
