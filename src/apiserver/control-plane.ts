@@ -77,9 +77,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     if (!found) throw new Error(`built-in resource ${plural} is not registered`);
     return found;
   };
-  // The authorizer needs the RBAC informers, which need REST storage: the admission hook finds it later.
-  const late: { authorizer?: RbacAuthorizer } = {};
-  const rest = new RestStorage(store, new NamespaceGate(store, info('', 'namespaces')), {
+  // The authorizer needs the RBAC informers, which need REST storage: the admission hook finds it later, as the
+  // namespace gate finds the namespaces' informer.
+  const late: { authorizer?: RbacAuthorizer; namespaces?: Informer } = {};
+  const namespaceGate = new NamespaceGate(store, info('', 'namespaces'), (name) =>
+    late.namespaces?.get(undefined, name),
+  );
+  const rest = new RestStorage(store, namespaceGate, {
     admit: (scope, object, old, context) => late.authorizer?.admitWrite(scope, object, old, context),
   });
   const caches = new Map<string, WatchCache>();
@@ -100,6 +104,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const loops = await startControlLoops(store, rest, registry, cacheFor, report);
   late.authorizer = loops.authorizer;
+  late.namespaces = loops.namespaces;
   await ensureSystemNamespaces(rest, info('', 'namespaces'));
   await ensureBootstrapPolicy(
     rest,
@@ -231,6 +236,7 @@ async function ensureSystemNamespaces(rest: RestStorage, namespaces: ResourceInf
 
 interface ControlLoops {
   authorizer: RbacAuthorizer;
+  namespaces: Informer;
   settle(): Promise<void>;
   stop(): void;
 }
@@ -302,6 +308,7 @@ async function startControlLoops(
   });
   return {
     authorizer,
+    namespaces: byPlural('', 'namespaces'),
     settle: async () => {
       for (let round = 0; round < 3; round++) await Promise.all(queues.map((queue) => queue.idle()));
     },

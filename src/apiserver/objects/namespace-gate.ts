@@ -15,18 +15,29 @@ const NAMESPACES = { group: '', plural: 'namespaces' };
 export class NamespaceGate {
   readonly #store: ObjectStore;
   readonly #namespaceInfo: ResourceInfo;
+  readonly #cached: (name: string) => KubeObject | undefined;
 
-  constructor(store: ObjectStore, namespaceInfo: ResourceInfo) {
+  /**
+   * `cached` answers from the namespaces' informer, as kube's admission plugin asks its lister; a namespace it
+   * does not know (yet) is read from storage.
+   */
+  constructor(
+    store: ObjectStore,
+    namespaceInfo: ResourceInfo,
+    cached: (name: string) => KubeObject | undefined = () => undefined,
+  ) {
     this.#store = store;
     this.#namespaceInfo = namespaceInfo;
+    this.#cached = cached;
   }
 
   async admitCreate(scope: Scope, object: KubeObject): Promise<void> {
     if (!scope.info.namespaced) return;
     const namespace = object.metadata.namespace ?? '';
-    const found = await this.#store.get(this.#namespaceInfo, undefined, namespace);
+    const found =
+      this.#cached(namespace) ?? (await this.#store.get(this.#namespaceInfo, undefined, namespace))?.object;
     if (!found) throw notFound(NAMESPACES, namespace);
-    if (found.object.metadata.deletionTimestamp || phaseOf(found.object) === 'Terminating') {
+    if (found.metadata.deletionTimestamp || phaseOf(found) === 'Terminating') {
       throw forbidden(
         scope.info,
         object.metadata.name ?? '',
