@@ -10,7 +10,7 @@ const NAMESPACES = { group: '', plural: 'namespaces', namespaced: false } as unk
 const SECRETS = { group: '', plural: 'secrets', namespaced: true } as unknown as ResourceInfo;
 
 function namespace(name: string, phase = 'Active'): KubeObject {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase } } as KubeObject;
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase } };
 }
 
 /** A store holding `stored` namespaces, counting its reads. */
@@ -27,9 +27,12 @@ function storeOf(...stored: KubeObject[]): { store: ObjectStore; reads: string[]
 }
 
 function create(gate: NamespaceGate, namespaceName: string): Promise<void> {
-  return gate.admitCreate({ info: SECRETS, namespace: namespaceName }, {
-    metadata: { name: 'x', namespace: namespaceName },
-  } as KubeObject);
+  return gate.admitCreate(
+    { info: SECRETS, namespace: namespaceName },
+    {
+      metadata: { name: 'x', namespace: namespaceName },
+    },
+  );
 }
 
 function rejectsWith(code: number, message: RegExp) {
