@@ -36,39 +36,70 @@ export interface ExpectedSecret {
   values: Record<string, string>;
 }
 
-/** Each SealedSecret vector and the Secret it unseals to. */
-export const EXPECTED: readonly ExpectedSecret[] = [
+export interface SealedSecretVector extends ExpectedSecret {
+  /** What the vector shows. */
+  description: string;
+  /** The private key file (in any form the CLI reads) that opens it. */
+  keyFile: string;
+}
+
+/** Every SealedSecret vector that unseals: the key file that opens it, and the Secret it unseals to. */
+export const SEALED_SECRET_VECTORS: readonly SealedSecretVector[] = [
   {
+    description: 'butterv: List backup, overlay file',
+    keyFile: 'butterv__secret-sample-manifests/sealed-secrets-key.yaml',
     file: 'butterv__secret-sample-manifests/overlays-local-server-sealed-secret.yaml',
     namespace: 'default',
     name: 'sample-secret',
     values: { MYSQL_HOST: 'localhost', MYSQL_PASSWORD: 'password', MYSQL_USER: 'root' },
   },
   {
+    description: 'butterv: List backup, base file at ca26344',
+    keyFile: 'butterv__secret-sample-manifests/sealed-secrets-key.yaml',
+    file: 'butterv__secret-sample-manifests/base-server-sealed-secret@ca26344.yaml',
+    namespace: 'default',
+    name: 'sample-secret',
+    values: { MYSQL_HOST: 'localhost', MYSQL_PASSWORD: 'password', MYSQL_USER: 'root' },
+  },
+  {
+    description: 'amilstead: single key Secret with only generateName, 0.9-era output with status: {}',
+    keyFile: 'amilstead__gitops-helm-workshop/sealed-secrets-key.yaml',
     file: 'amilstead__gitops-helm-workshop/basic-auth.yaml',
     namespace: 'prod',
     name: 'basic-auth',
     values: { user: 'admin', password: 'admin' },
   },
   {
+    description: 'madpearl: key Secret with managedFields',
+    keyFile: 'madpearl__helm-operator-get-started/sealed-secrets-key.yaml',
     file: 'madpearl__helm-operator-get-started/releases-dev-basic-auth.yaml',
     namespace: 'dev',
     name: 'basic-auth',
     values: { user: 'admin', password: 'admin' },
   },
   {
+    description: 'redhatcluster77: 2025 controller key (certificate with SKID)',
+    keyFile: 'redhatcluster77__k8s-nginxapp-sot/sealed-secrets-key.yaml',
     file: 'redhatcluster77__k8s-nginxapp-sot/sealedSecret.yaml',
     namespace: 'fluxcdtutorial',
     name: 'my-secret',
     values: { password: 'username', username: 'password' },
   },
   {
+    description: 'AndiDog: bare PKCS#1 PEM key',
+    keyFile: 'AndiDog__argo-cd-comparisonerror-control-repo/sealed-secrets-master.key',
     file: 'AndiDog__argo-cd-comparisonerror-control-repo/some-sealed-secret@7d42063.yaml',
     namespace: 'default',
     name: 'doesntmatter',
     values: { a: 'b' },
   },
 ];
+
+/** One vector per Secret (a cluster holds one of each name): what the controller tests apply. */
+export const EXPECTED: readonly ExpectedSecret[] = SEALED_SECRET_VECTORS.filter(
+  (vector, index, all) =>
+    all.findIndex((other) => other.namespace === vector.namespace && other.name === vector.name) === index,
+);
 
 /** The key Secrets as a Bitnami controller left them, moved into kube-system with server-side fields dropped. */
 export function vectorKeySecrets(): string {

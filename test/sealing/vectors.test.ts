@@ -3,7 +3,6 @@
  * README.txt for where each file comes from and what it decrypts to).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { canonicalSecret, type Secret } from '../../src/kube/objects.ts';
 import { parseManifests } from '../../src/manifests/decode.ts';
@@ -17,11 +16,7 @@ import {
   type SealedSecret,
 } from '../../src/sealing/sealed-secret.ts';
 import { inThreadOpener, unsealAll } from '../../src/sealing/unseal.ts';
-import { SEALED_SECRETS_VECTORS } from '../helpers/paths.ts';
-
-function vector(path: string): string {
-  return readFileSync(`${SEALED_SECRETS_VECTORS}${path}`, 'utf8');
-}
+import { SEALED_SECRET_VECTORS, vector } from '../helpers/sealed-secrets-vectors.ts';
 
 function keyring(path: string): Keyring {
   return new Keyring(parsePrivateKeyFile(vector(path), path));
@@ -43,48 +38,9 @@ async function unseal(sealed: SealedSecret, keys: Keyring): Promise<Record<strin
   );
 }
 
-const POSITIVE: { name: string; key: string; sealed: string; values: Record<string, string> }[] = [
-  {
-    name: 'butterv: List backup, overlay file',
-    key: 'butterv__secret-sample-manifests/sealed-secrets-key.yaml',
-    sealed: 'butterv__secret-sample-manifests/overlays-local-server-sealed-secret.yaml',
-    values: { MYSQL_HOST: 'localhost', MYSQL_PASSWORD: 'password', MYSQL_USER: 'root' },
-  },
-  {
-    name: 'butterv: List backup, base file at ca26344',
-    key: 'butterv__secret-sample-manifests/sealed-secrets-key.yaml',
-    sealed: 'butterv__secret-sample-manifests/base-server-sealed-secret@ca26344.yaml',
-    values: { MYSQL_HOST: 'localhost', MYSQL_PASSWORD: 'password', MYSQL_USER: 'root' },
-  },
-  {
-    name: 'amilstead: single key Secret with only generateName, 0.9-era output with status: {}',
-    key: 'amilstead__gitops-helm-workshop/sealed-secrets-key.yaml',
-    sealed: 'amilstead__gitops-helm-workshop/basic-auth.yaml',
-    values: { user: 'admin', password: 'admin' },
-  },
-  {
-    name: 'madpearl: key Secret with managedFields',
-    key: 'madpearl__helm-operator-get-started/sealed-secrets-key.yaml',
-    sealed: 'madpearl__helm-operator-get-started/releases-dev-basic-auth.yaml',
-    values: { user: 'admin', password: 'admin' },
-  },
-  {
-    name: 'redhatcluster77: 2025 controller key (certificate with SKID)',
-    key: 'redhatcluster77__k8s-nginxapp-sot/sealed-secrets-key.yaml',
-    sealed: 'redhatcluster77__k8s-nginxapp-sot/sealedSecret.yaml',
-    values: { password: 'username', username: 'password' },
-  },
-  {
-    name: 'AndiDog: bare PKCS#1 PEM key',
-    key: 'AndiDog__argo-cd-comparisonerror-control-repo/sealed-secrets-master.key',
-    sealed: 'AndiDog__argo-cd-comparisonerror-control-repo/some-sealed-secret@7d42063.yaml',
-    values: { a: 'b' },
-  },
-];
-
-for (const { name, key, sealed, values } of POSITIVE) {
-  test(`vector unseals: ${name}`, async () => {
-    assert.deepEqual(await unseal(sealedSecret(sealed), keyring(key)), values);
+for (const { description, keyFile, file, values } of SEALED_SECRET_VECTORS) {
+  test(`vector unseals: ${description}`, async () => {
+    assert.deepEqual(await unseal(sealedSecret(file), keyring(keyFile)), values);
   });
 }
 
