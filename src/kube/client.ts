@@ -174,12 +174,8 @@ export interface KubeTransport {
 }
 
 /** One HTTP request to the API server of the current context, authenticated as the kubeconfig says. */
-export async function kubeRequest(
-  config: KubeConfig,
-  request: KubeRequest,
-  transport?: KubeTransport,
-): Promise<KubeResponse> {
-  const response = await kubeStream(config, request, transport);
+export async function kubeRequest(config: KubeConfig, request: KubeRequest): Promise<KubeResponse> {
+  const response = await kubeStream(config, request);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     response.body.on('data', (chunk: Buffer) => chunks.push(chunk));
