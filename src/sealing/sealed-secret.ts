@@ -404,7 +404,14 @@ export interface UnsealPlan {
 
 /** Whether `spec.template.data` holds templates to render (null entries only drop items). */
 export function hasTemplates(sealed: SealedSecret): boolean {
-  return Object.values(sealed.spec.template?.data ?? {}).some((text) => text !== null);
+  return templateEntries(sealed).length > 0;
+}
+
+/** The `spec.template.data` entries that are templates: key and Go template text. */
+function templateEntries(sealed: SealedSecret): [string, string][] {
+  return Object.entries(sealed.spec.template?.data ?? {}).filter(
+    (entry): entry is [string, string] => entry[1] !== null,
+  );
 }
 
 export interface UnsealPlanOptions {
@@ -429,9 +436,7 @@ export function planUnseal(sealed: SealedSecret, where: string, options: UnsealP
     addValue(plan, LEGACY_DATA_ITEM, spec.data);
     return plan;
   }
-  const templates = Object.entries(spec.template?.data ?? {}).filter(
-    (entry): entry is [string, string] => entry[1] !== null,
-  );
+  const templates = templateEntries(sealed);
   if (templates.length > 0 && options.renderTemplates) {
     plan.templates = { sources: Object.fromEntries(templates), render: options.renderTemplates };
   } else if (templates.length > 0) {
